@@ -1,0 +1,373 @@
+"""Typed, immutable models of what ecsguard checks.
+
+A task definition reaches us in three JSON shapes and we read all of them:
+
+* ``RegisterTaskDefinition`` input (``{"family": ..., "containerDefinitions": [...]}``), which is
+  also what CloudTrail records in ``requestParameters``;
+* ``DescribeTaskDefinition`` output (``{"taskDefinition": {...}, "tags": [...]}``), pasted
+  describe output with ``null`` fields and read-only fields included;
+* a bare JSON array of container definitions (the Terraform ``container_definitions`` shape),
+  or a single container definition object.
+
+Parsing is tolerant: values written by people contain ``null``, numbers as strings, units
+(``"1 vcpu"``, ``".5 gb"``) and template placeholders. Anything that is not the expected type is
+treated as absent rather than raising, because a checker that crashes on a real file is worse
+than one that says less about it. Only input that is not a task definition at all raises
+:class:`DocumentError`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = [
+    "Container",
+    "DocumentError",
+    "EnvironmentVariable",
+    "Finding",
+    "LogConfiguration",
+    "SecretReference",
+    "TaskDefinition",
+    "TaskLaunch",
+    "parse_document",
+]
+
+# Fields of DescribeTaskDefinition output that RegisterTaskDefinition does not accept.
+READ_ONLY_FIELDS = frozenset(
+    {
+        "taskDefinitionArn",
+        "revision",
+        "status",
+        "requiresAttributes",
+        "compatibilities",
+        "registeredAt",
+        "registeredBy",
+        "deregisteredAt",
+        "deleteRequestedAt",
+    }
+)
+
+
+class DocumentError(ValueError):
+    """The input is not a task definition in any shape we read. The message says why."""
+
+
+def _str(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (str, int, float)):
+        return str(value)
+    return None
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _bool(value: Any) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in {"true", "false"}:
+        return value.strip().lower() == "true"
+    return None
+
+
+_UNIT = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*([a-zA-Z]*)\s*$")
+
+
+def parse_cpu_units(value: Any) -> int | None:
+    """``256``, ``"256"``, ``"1 vcpu"``, ``".25 vCPU"`` -> CPU units (1 vCPU = 1024)."""
+    text = _str(value)
+    if text is None:
+        return None
+    match = _UNIT.match(text)
+    if not match:
+        return None
+    number, unit = float(match.group(1)), match.group(2).lower()
+    if unit in {"", "units"}:
+        return int(number)
+    if unit == "vcpu":
+        return int(number * 1024)
+    return None
+
+
+def parse_memory_mib(value: Any) -> int | None:
+    """``512``, ``"512"``, ``"1 GB"``, ``".5 gb"`` -> MiB (ECS treats GB as GiB)."""
+    text = _str(value)
+    if text is None:
+        return None
+    match = _UNIT.match(text)
+    if not match:
+        return None
+    number, unit = float(match.group(1)), match.group(2).lower()
+    if unit in {"", "mb", "mib"}:
+        return int(number)
+    if unit in {"gb", "gib"}:
+        return int(number * 1024)
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class EnvironmentVariable:
+    name: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class SecretReference:
+    """An entry of ``secrets`` or ``logConfiguration.secretOptions``: a name and its ``valueFrom``."""
+
+    name: str
+    value_from: str
+
+
+@dataclass(frozen=True, slots=True)
+class LogConfiguration:
+    log_driver: str | None
+    options: Mapping[str, str]
+    secret_options: tuple[SecretReference, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Container:
+    name: str
+    image: str | None
+    essential: bool | None = None
+    environment: tuple[EnvironmentVariable, ...] = ()
+    secrets: tuple[SecretReference, ...] = ()
+    log_configuration: LogConfiguration | None = None
+    command: tuple[str, ...] = ()
+    entry_point: tuple[str, ...] = ()
+    user: str | None = None
+    privileged: bool | None = None
+    readonly_root_filesystem: bool | None = None
+    cpu: int | None = None
+    memory: int | None = None
+    memory_reservation: int | None = None
+    environment_files: tuple[str, ...] = ()
+
+    @classmethod
+    def from_api(cls, data: Mapping[str, Any], index: int = 0) -> Container:
+        environment = tuple(
+            EnvironmentVariable(name=_str(item.get("name")) or "", value=_str(item.get("value")) or "")
+            for item in _list(data.get("environment"))
+            if isinstance(item, Mapping)
+        )
+        secrets = tuple(
+            SecretReference(name=_str(item.get("name")) or "", value_from=_str(item.get("valueFrom")) or "")
+            for item in _list(data.get("secrets"))
+            if isinstance(item, Mapping)
+        )
+        log_configuration = None
+        raw_log = data.get("logConfiguration")
+        if isinstance(raw_log, Mapping):
+            options = raw_log.get("options")
+            log_configuration = LogConfiguration(
+                log_driver=_str(raw_log.get("logDriver")),
+                options={
+                    str(k): v
+                    for k, v in ((k, _str(v)) for k, v in (options.items() if isinstance(options, Mapping) else ()))
+                    if v is not None
+                },
+                secret_options=tuple(
+                    SecretReference(name=_str(item.get("name")) or "", value_from=_str(item.get("valueFrom")) or "")
+                    for item in _list(raw_log.get("secretOptions"))
+                    if isinstance(item, Mapping)
+                ),
+            )
+        return cls(
+            name=_str(data.get("name")) or f"container-{index}",
+            image=_str(data.get("image")),
+            essential=_bool(data.get("essential")),
+            environment=environment,
+            secrets=secrets,
+            log_configuration=log_configuration,
+            command=tuple(s for s in map(_str, _list(data.get("command"))) if s is not None),
+            entry_point=tuple(s for s in map(_str, _list(data.get("entryPoint"))) if s is not None),
+            user=_str(data.get("user")),
+            privileged=_bool(data.get("privileged")),
+            readonly_root_filesystem=_bool(data.get("readonlyRootFilesystem")),
+            cpu=parse_cpu_units(data.get("cpu")),
+            memory=parse_memory_mib(data.get("memory")),
+            memory_reservation=parse_memory_mib(data.get("memoryReservation")),
+            environment_files=tuple(
+                v
+                for v in (
+                    _str(item.get("value")) for item in _list(data.get("environmentFiles")) if isinstance(item, Mapping)
+                )
+                if v
+            ),
+        )
+
+
+def _tags(value: Any) -> dict[str, str]:
+    """ECS tags are ``[{"key": k, "value": v}]``; tolerate ``Key``/``Value`` and a plain mapping."""
+    if isinstance(value, Mapping):
+        return {str(k): _str(v) or "" for k, v in value.items()}
+    tags: dict[str, str] = {}
+    for item in _list(value):
+        if isinstance(item, Mapping):
+            key = _str(item.get("key", item.get("Key")))
+            if key is not None:
+                tags[key] = _str(item.get("value", item.get("Value"))) or ""
+    return tags
+
+
+_ARN_REVISION = re.compile(r"^arn:aws[a-z-]*:ecs:([a-z0-9-]+):(\d{12}):task-definition/([^:]+):(\d+)$")
+
+
+@dataclass(frozen=True, slots=True)
+class TaskDefinition:
+    """One task definition revision (or a document that will become one)."""
+
+    family: str | None
+    containers: tuple[Container, ...]
+    revision: int | None = None
+    arn: str | None = None
+    task_role_arn: str | None = None
+    execution_role_arn: str | None = None
+    network_mode: str | None = None
+    requires_compatibilities: tuple[str, ...] = ()
+    cpu: int | None = None
+    memory: int | None = None
+    status: str | None = None
+    tags: Mapping[str, str] = field(default_factory=dict)
+    # The API-shaped dict this was read from (read-only by convention); used to register a
+    # corrected revision that differs only where ecsguard changed it.
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def name(self) -> str:
+        """``family:revision`` when both are known, else what we have."""
+        if self.family and self.revision is not None:
+            return f"{self.family}:{self.revision}"
+        return self.family or "(unnamed task definition)"
+
+    @property
+    def region(self) -> str | None:
+        match = _ARN_REVISION.match(self.arn or "")
+        return match.group(1) if match else None
+
+    @property
+    def is_fargate(self) -> bool:
+        return "FARGATE" in self.requires_compatibilities
+
+    @classmethod
+    def from_api(cls, data: Mapping[str, Any], tags: Any = None) -> TaskDefinition:
+        """Read RegisterTaskDefinition input or the ``taskDefinition`` of describe output."""
+        containers = tuple(
+            Container.from_api(c, i)
+            for i, c in enumerate(_list(data.get("containerDefinitions")))
+            if isinstance(c, Mapping)
+        )
+        revision = data.get("revision")
+        arn = _str(data.get("taskDefinitionArn"))
+        family = _str(data.get("family"))
+        match = _ARN_REVISION.match(arn or "")
+        if match:
+            family = family or match.group(3)
+            if not isinstance(revision, int):
+                revision = int(match.group(4))
+        merged_tags = _tags(data.get("tags"))
+        merged_tags.update(_tags(tags))
+        return cls(
+            family=family,
+            containers=containers,
+            revision=revision if isinstance(revision, int) and not isinstance(revision, bool) else None,
+            arn=arn,
+            task_role_arn=_str(data.get("taskRoleArn")),
+            execution_role_arn=_str(data.get("executionRoleArn")),
+            network_mode=_str(data.get("networkMode")),
+            requires_compatibilities=tuple(s for s in map(_str, _list(data.get("requiresCompatibilities"))) if s),
+            cpu=parse_cpu_units(data.get("cpu")),
+            memory=parse_memory_mib(data.get("memory")),
+            status=_str(data.get("status")),
+            tags=merged_tags,
+            raw=dict(data),
+        )
+
+    def register_input(self) -> dict[str, Any]:
+        """The RegisterTaskDefinition request that recreates this revision (read-only fields dropped, tags kept)."""
+        request = {k: v for k, v in self.raw.items() if k not in READ_ONLY_FIELDS and v is not None}
+        if self.tags:
+            request["tags"] = [{"key": k, "value": v} for k, v in self.tags.items()]
+        return request
+
+    def iter_containers(self) -> Iterator[Container]:
+        return iter(self.containers)
+
+
+def parse_document(document: Any) -> TaskDefinition:
+    """Read any of the accepted JSON shapes into a :class:`TaskDefinition`."""
+    if isinstance(document, list):
+        if not document:
+            raise DocumentError("an empty JSON array has no container definitions")
+        if not all(isinstance(item, Mapping) for item in document):
+            raise DocumentError("a JSON array must hold container definition objects")
+        return TaskDefinition.from_api({"containerDefinitions": document})
+    if not isinstance(document, Mapping):
+        raise DocumentError(f"expected a JSON object or array, found {type(document).__name__}")
+    if isinstance(document.get("taskDefinition"), Mapping):
+        return TaskDefinition.from_api(document["taskDefinition"], tags=document.get("tags"))
+    if "containerDefinitions" in document:
+        if not isinstance(document["containerDefinitions"], list):
+            raise DocumentError("containerDefinitions must be a JSON array")
+        return TaskDefinition.from_api(document)
+    if "image" in document or ("name" in document and ("environment" in document or "logConfiguration" in document)):
+        return TaskDefinition.from_api({"containerDefinitions": [document]})
+    raise DocumentError(
+        "not a task definition: expected containerDefinitions, a describe-task-definition "
+        "output with taskDefinition, or an array of container definitions"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class TaskLaunch:
+    """A RunTask/StartTask call: which definition, where, with which overrides."""
+
+    task_definition: str
+    cluster: str | None = None
+    launch_type: str | None = None
+    container_overrides: tuple[Container, ...] = ()
+    task_arns: tuple[str, ...] = ()
+    started_by: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One problem found by one check in one place.
+
+    ``field`` is a path inside the container definition such as ``environment.DB_PASSWORD`` or
+    ``logConfiguration.options.splunk-token``. ``message`` and ``remediation`` are written for
+    people and never contain a secret value; ``evidence`` may hold a redacted hint.
+    """
+
+    check: str
+    severity: str
+    target: str
+    message: str
+    remediation: str
+    container: str | None = None
+    field: str | None = None
+    rule: str | None = None
+    evidence: str | None = None
+    fingerprint: str | None = None
+    docs: str | None = None
+    data: Mapping[str, Any] = dataclasses.field(default_factory=dict, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "check": self.check,
+            "severity": self.severity,
+            "target": self.target,
+            "container": self.container,
+            "field": self.field,
+            "message": self.message,
+            "remediation": self.remediation,
+        }

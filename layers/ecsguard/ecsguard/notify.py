@@ -1,0 +1,176 @@
+"""Notifications: one SNS message per event with findings.
+
+The message has a text body for people (email, chat), a JSON document for machines (SQS, Lambda,
+HTTP/S subscribers, through ``MessageStructure=json``) and message attributes to filter on
+(``severity``, ``checks``, ``account``, ``region``, ``action``). Findings are built without secret
+values, so nothing here has any to redact; the tests prove it with canary values.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .checks import SEVERITIES, load_all
+
+if TYPE_CHECKING:
+    from .guard import Report
+
+SUBJECT_LIMIT = 99  # SNS: ASCII, no line breaks, fewer than 100 characters
+MESSAGE_LIMIT = 240_000  # SNS allows 256 KiB for the whole message; keep room for the envelope
+IGNORE_HINT = "To exempt this task definition from a check, tag it ecsguard:ignore=<check-id>[,<check-id>] (or all)."
+MACHINE_PROTOCOLS = ("sqs", "lambda", "http", "https", "firehose")
+
+
+@dataclass(frozen=True, slots=True)
+class Notification:
+    subject: str
+    text: str
+    document: dict[str, Any]
+    attributes: dict[str, dict[str, str]]
+
+
+def _ascii(text: str) -> str:
+    return "".join(ch if 32 <= ord(ch) < 127 else "?" for ch in text)
+
+
+def worst_severity(severities: list[str]) -> str:
+    return min(severities, key=SEVERITIES.index) if severities else "info"
+
+
+def overall_action(report: Report) -> str:
+    """One word for the ``action`` attribute: blocked, remediated, action-failed or notified."""
+    if any(result.action == "deregister-revision" and result.ok and result.changed for result in report.actions):
+        return "blocked"
+    if any(not result.ok for result in report.actions):
+        return "action-failed"
+    if any(result.ok and result.changed for result in report.actions):
+        return "remediated"
+    return "notified"
+
+
+def subject(report: Report) -> str:
+    severity = worst_severity([f.severity for f in report.findings]).upper()
+    count = len(report.findings)
+    tail = f" - {count} finding{'s' if count != 1 else ''} ({report.account} {report.region})"
+    head = f"[ecsguard] {severity}: "
+    room = SUBJECT_LIMIT - len(head) - len(tail)
+    name = report.target if len(report.target) <= room else report.target[: max(room - 3, 1)] + "..."
+    return _ascii(head + name + tail)
+
+
+def _finding_document(report: Report, finding: Any) -> dict[str, Any]:
+    check = load_all().get(finding.check)
+    document = finding.to_dict()
+    document.update(
+        {
+            "title": check.title if check else finding.check,
+            "mode": report.modes.get(finding.check, "notify"),
+            "rule": finding.rule,
+            "evidence": finding.evidence,
+            "fingerprint": finding.fingerprint,
+            "docs": finding.docs,
+        }
+    )
+    return {k: v for k, v in document.items() if v is not None}
+
+
+def render(report: Report, *, finding_limit: int = 100) -> Notification:
+    findings = report.findings[:finding_limit]
+    more = len(report.findings) - len(findings)
+    action = overall_action(report)
+    severity = worst_severity([f.severity for f in report.findings])
+    td = report.task_definition
+
+    lines = [
+        f"ecsguard found {len(report.findings)} problem{'s' if len(report.findings) != 1 else ''} "
+        f"in task definition {report.target}.",
+        "",
+        f"Account:     {report.account}",
+        f"Region:      {report.region}",
+        f"Definition:  {td.arn or report.target}",
+        f"Registered by {report.actor}" + (f" at {report.event_time}" if report.event_time else ""),
+        f"Severity:    {severity}",
+        f"Action:      {action}",
+        "",
+    ]
+    for number, finding in enumerate(findings, 1):
+        check = load_all().get(finding.check)
+        mode = report.modes.get(finding.check, "notify")
+        lines.append(
+            f"{number}. [{finding.severity.upper()}] {finding.check}: {check.title if check else ''} (mode {mode})"
+        )
+        where = ", ".join(
+            part
+            for part in (
+                f"container {finding.container}" if finding.container else "",
+                f"field {finding.field}" if finding.field else "",
+            )
+            if part
+        )
+        if where:
+            lines.append(f"   Where: {where}")
+        lines.append(f"   {finding.message}")
+        if finding.evidence:
+            lines.append(f"   Evidence (redacted): {finding.evidence}")
+        lines.append(f"   Fix: {finding.remediation}")
+        if finding.docs:
+            lines.append(f"   Docs: {finding.docs}")
+        lines.append("")
+    if more:
+        lines += [f"... and {more} more finding{'s' if more != 1 else ''} (see the JSON message).", ""]
+    if report.actions:
+        lines.append("What ecsguard did:")
+        lines += [f" - {'' if result.ok else 'FAILED: '}{result.detail}" for result in report.actions]
+    else:
+        lines.append("What ecsguard did: nothing changed (notify only).")
+    lines += ["", IGNORE_HINT]
+
+    document = {
+        "version": "1",
+        "source": "ecsguard",
+        "account": report.account,
+        "region": report.region,
+        "eventId": report.event_id,
+        "eventTime": report.event_time,
+        "actor": report.actor,
+        "taskDefinition": {"arn": td.arn, "family": td.family, "revision": td.revision},
+        "severity": severity,
+        "action": action,
+        "findings": [_finding_document(report, f) for f in findings],
+        "truncatedFindings": more,
+        "actions": [
+            {"action": r.action, "target": r.target, "ok": r.ok, "changed": r.changed, "detail": r.detail}
+            for r in report.actions
+        ],
+    }
+    checks = sorted({f.check for f in report.findings})
+    attributes = {
+        "severity": {"DataType": "String", "StringValue": severity},
+        "checks": {"DataType": "String.Array", "StringValue": json.dumps(checks)},
+        "account": {"DataType": "String", "StringValue": report.account},
+        "region": {"DataType": "String", "StringValue": report.region},
+        "action": {"DataType": "String", "StringValue": action},
+    }
+    notification = Notification(subject(report), "\n".join(lines), document, attributes)
+    if finding_limit > 5 and len(message_body(notification).encode("utf-8")) > MESSAGE_LIMIT:
+        return render(report, finding_limit=finding_limit // 2)
+    return notification
+
+
+def message_body(notification: Notification) -> str:
+    """The ``Message`` for ``MessageStructure=json``: text for people, JSON for machine protocols."""
+    machine = json.dumps(notification.document, separators=(",", ":"))
+    return json.dumps({"default": notification.text, **dict.fromkeys(MACHINE_PROTOCOLS, machine)})
+
+
+def publish(sns: Any, topic_arn: str, notification: Notification) -> str:
+    response = sns.publish(
+        TopicArn=topic_arn,
+        Subject=notification.subject,
+        Message=message_body(notification),
+        MessageStructure="json",
+        MessageAttributes=notification.attributes,
+    )
+    return response["MessageId"]

@@ -1,0 +1,161 @@
+"""Policy: what to do about findings. Modes per check, exemptions, thresholds.
+
+Everything here comes from environment variables that ``template.yaml`` sets from stack
+parameters (and that the README documents). A bad value raises :class:`ConfigError` naming the
+variable, at start, before any event is handled.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from .checks import MODES, load_all
+from .model import Finding, TaskDefinition
+
+IGNORE_TAG = "ecsguard:ignore"
+# Set on every revision ecsguard registers itself, so it never acts on its own work.
+REMEDIATED_FROM_TAG = "ecsguard:remediated-from"
+CREATED_BY_TAG = "ecsguard:created-by"
+CREATED_BY_VALUE = "ecsguard"
+
+# CloudWatch Logs accepts only these retention periods (0 = never expire).
+LOG_RETENTION_DAYS = (
+    0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+)  # fmt: skip
+
+_ARN = re.compile(r"^arn:aws[a-z-]*:")
+_FINGERPRINT = re.compile(r"^sha256:[0-9a-f]{64}$")
+
+
+class ConfigError(ValueError):
+    """A configuration variable has a value ecsguard cannot use. The message names the variable."""
+
+
+def _split(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def parse_modes(value: str, variable: str = "ECSGUARD_MODES") -> dict[str, str]:
+    """``plaintext-secret=block,logging-disabled=off`` -> {check id: mode}, validated."""
+    checks = load_all()
+    modes: dict[str, str] = {}
+    for item in _split(value):
+        check_id, sep, mode = (part.strip() for part in item.partition("="))
+        if not sep or not check_id or not mode:
+            raise ConfigError(f"{variable}: {item!r} is not of the form check-id=mode")
+        if check_id not in checks:
+            raise ConfigError(f"{variable}: unknown check id {check_id!r}; known: {', '.join(sorted(checks))}")
+        if mode not in MODES:
+            raise ConfigError(f"{variable}: unknown mode {mode!r} for {check_id}; use one of {', '.join(MODES)}")
+        if mode == "remediate" and not checks[check_id].remediable:
+            raise ConfigError(f"{variable}: {check_id} has no safe automatic fix; use off, notify or block")
+        modes[check_id] = mode
+    return modes
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    topic_arn: str | None = None
+    modes: Mapping[str, str] = field(default_factory=dict)
+    log_retention_days: int = 30
+    log_kms_key_arn: str | None = None
+    exempt_families: tuple[str, ...] = ()
+    secret_allowlist: frozenset[str] = frozenset()
+    idempotency_table: str | None = None
+    # Secret migration (plaintext-secret=remediate).
+    secret_store: str = "secretsmanager"
+    secret_kms_key_id: str | None = None
+    secret_name_prefix: str = "ecsguard/"
+    delete_leaking_revision: bool = False
+    grant_execution_role: bool = False
+
+    def mode(self, check_id: str) -> str:
+        if check_id in self.modes:
+            return self.modes[check_id]
+        checks = load_all()
+        return checks[check_id].default_mode if check_id in checks else "notify"
+
+    def enabled(self, check_id: str) -> bool:
+        return self.mode(check_id) != "off"
+
+    def family_exempt(self, family: str | None) -> bool:
+        return bool(family) and any(fnmatch.fnmatchcase(family, pattern) for pattern in self.exempt_families)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+
+        def get(name: str) -> str | None:
+            value = env.get(name, "").strip()
+            return value or None
+
+        def flag(name: str) -> bool:
+            value = (get(name) or "false").lower()
+            if value not in {"true", "false"}:
+                raise ConfigError(f"{name}: expected true or false, got {value!r}")
+            return value == "true"
+
+        topic_arn = get("ECSGUARD_TOPIC_ARN")
+        if topic_arn and not re.match(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]+$", topic_arn):
+            raise ConfigError(f"ECSGUARD_TOPIC_ARN: {topic_arn!r} is not an SNS topic ARN")
+
+        retention_text = get("ECSGUARD_LOG_RETENTION_DAYS") or "30"
+        try:
+            retention = int(retention_text)
+        except ValueError:
+            raise ConfigError(f"ECSGUARD_LOG_RETENTION_DAYS: {retention_text!r} is not a number") from None
+        if retention not in LOG_RETENTION_DAYS:
+            raise ConfigError(
+                f"ECSGUARD_LOG_RETENTION_DAYS: CloudWatch Logs does not accept {retention}; "
+                f"use one of {', '.join(map(str, LOG_RETENTION_DAYS))} (0 = never expire)"
+            )
+
+        kms = get("ECSGUARD_LOG_KMS_KEY_ARN")
+        if kms and not _ARN.match(kms):
+            raise ConfigError(f"ECSGUARD_LOG_KMS_KEY_ARN: {kms!r} is not a KMS key ARN (CloudWatch Logs needs the ARN)")
+
+        allowlist: set[str] = set()
+        for item in _split(get("ECSGUARD_SECRET_ALLOWLIST") or ""):
+            if item.lower().startswith("sha256:"):
+                if not _FINGERPRINT.match(item.lower()):
+                    raise ConfigError(f"ECSGUARD_SECRET_ALLOWLIST: {item!r} is not sha256: followed by 64 hex digits")
+                allowlist.add(item.lower())
+            else:
+                allowlist.add(item.lower())
+
+        store = (get("ECSGUARD_SECRET_STORE") or "secretsmanager").lower()
+        if store not in {"secretsmanager", "ssm"}:
+            raise ConfigError(f"ECSGUARD_SECRET_STORE: use secretsmanager or ssm, got {store!r}")
+
+        return cls(
+            topic_arn=topic_arn,
+            modes=parse_modes(get("ECSGUARD_MODES") or ""),
+            log_retention_days=retention,
+            log_kms_key_arn=kms,
+            exempt_families=tuple(_split(get("ECSGUARD_EXEMPT_FAMILIES") or "")),
+            secret_allowlist=frozenset(allowlist),
+            idempotency_table=get("ECSGUARD_IDEMPOTENCY_TABLE"),
+            secret_store=store,
+            secret_kms_key_id=get("ECSGUARD_SECRET_KMS_KEY_ID"),
+            secret_name_prefix=get("ECSGUARD_SECRET_NAME_PREFIX") or "ecsguard/",
+            delete_leaking_revision=flag("ECSGUARD_DELETE_LEAKING_REVISION"),
+            grant_execution_role=flag("ECSGUARD_GRANT_EXECUTION_ROLE"),
+        )
+
+
+def ignored_checks(task_definition: TaskDefinition) -> frozenset[str]:
+    """Check ids the ``ecsguard:ignore`` tag exempts (``all`` exempts every check)."""
+    value = task_definition.tags.get(IGNORE_TAG, "")
+    return frozenset(item.lower() for item in _split(value))
+
+
+def is_exempt(finding: Finding, ignored: frozenset[str]) -> bool:
+    return "all" in ignored or finding.check in ignored
+
+
+def registered_by_ecsguard(task_definition: TaskDefinition) -> bool:
+    return REMEDIATED_FROM_TAG in task_definition.tags
