@@ -1,0 +1,657 @@
+"""Template tests: lint, build, rule patterns against events/, per-function least-privilege roles,
+encryption, and that every setting the core reads is set by the template and documented."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from moto.events.models import EventPattern
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = ROOT / "template.yaml"
+EVENTS = ROOT / "events"
+LAYER_SRC = ROOT / "layers" / "ecsguard"
+
+# The core package is importable from the layer folder even when it is not pip-installed.
+if str(LAYER_SRC) not in sys.path:
+    sys.path.insert(0, str(LAYER_SRC))
+
+
+class CfnLoader(yaml.SafeLoader):
+    """A SafeLoader that understands CloudFormation's short tags (!Ref, !Sub, !GetAtt, !If, ...).
+
+    Each tag becomes the long form (``{"Ref": x}``, ``{"Condition": x}``, ``{"Fn::Sub": x}``), so the
+    tests read the same structure CloudFormation and SAM see.
+    """
+
+
+def _construct_short_tag(loader: CfnLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    if suffix in ("Ref", "Condition"):
+        return {suffix: value}
+    if suffix == "GetAtt" and isinstance(value, str):
+        value = value.split(".", 1)
+    return {f"Fn::{suffix}": value}
+
+
+CfnLoader.add_multi_constructor("!", _construct_short_tag)
+
+
+def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
+    with path.open(encoding="utf-8") as handle:
+        return yaml.load(handle, Loader=CfnLoader)  # CfnLoader is a SafeLoader subclass
+
+
+@dataclass(frozen=True)
+class Rule:
+    """An EventBridge rule: from a function's EventBridgeRule/CloudWatchEvent event or an AWS::Events::Rule."""
+
+    name: str  # logical id of the rule CloudFormation ends up with
+    pattern: dict[str, Any]
+    function: str | None  # logical id of the function it targets, when known
+    folder: str | None  # that function's CodeUri folder name (= its events/ folder)
+    properties: dict[str, Any]
+
+
+@pytest.fixture(scope="session")
+def template() -> dict[str, Any]:
+    return load_template()
+
+
+@pytest.fixture(scope="session")
+def functions(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {
+        logical_id: resource
+        for logical_id, resource in template["Resources"].items()
+        if resource["Type"] == "AWS::Serverless::Function"
+    }
+
+
+def function_folder(function: dict[str, Any]) -> str:
+    return Path(str(function["Properties"]["CodeUri"]).rstrip("/")).name
+
+
+def collect_rules(template: dict[str, Any]) -> list[Rule]:
+    rules: list[Rule] = []
+    for logical_id, resource in template["Resources"].items():
+        if resource["Type"] == "AWS::Serverless::Function":
+            for event_id, event in (resource["Properties"].get("Events") or {}).items():
+                if event.get("Type") in ("EventBridgeRule", "CloudWatchEvent") and "Pattern" in event["Properties"]:
+                    rules.append(
+                        Rule(
+                            name=f"{logical_id}{event_id}",  # SAM's logical id for the generated rule
+                            pattern=event["Properties"]["Pattern"],
+                            function=logical_id,
+                            folder=function_folder(resource),
+                            properties=event["Properties"],
+                        )
+                    )
+        elif resource["Type"] == "AWS::Events::Rule" and "EventPattern" in resource["Properties"]:
+            rules.append(Rule(logical_id, resource["Properties"]["EventPattern"], None, None, resource["Properties"]))
+    return rules
+
+
+@pytest.fixture(scope="session")
+def rules(template: dict[str, Any]) -> list[Rule]:
+    return collect_rules(template)
+
+
+@pytest.fixture(scope="session")
+def sam() -> str:
+    """The sam binary: the project's .venv-sam, else sam on PATH. Missing sam fails in CI, skips elsewhere."""
+    candidate = ROOT / ".venv-sam" / "bin" / "sam"
+    if candidate.exists():
+        return str(candidate)
+    found = shutil.which("sam")
+    if found:
+        return found
+    message = "aws-sam-cli not found: neither .venv-sam/bin/sam nor sam on PATH (pip install aws-sam-cli in .venv-sam)"
+    if os.environ.get("CI", "").lower() in ("true", "1", "yes"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def sam_env() -> dict[str, str]:
+    env = dict(os.environ, SAM_CLI_TELEMETRY="0")
+    # `sam build` without a container needs a real python3.13 on PATH (pyenv shims are not enough):
+    # use the base interpreter of the one running the tests when it is 3.13.
+    if sys.version_info[:2] == (3, 13):
+        env["PATH"] = os.pathsep.join([str(Path(sys.base_prefix) / "bin"), env.get("PATH", "")])
+    return env
+
+
+POLICY_PY = LAYER_SRC / "ecsguard" / "policy.py"
+PARAMETERS_DOC = ROOT / "docs" / "parameters.md"
+
+# Actions that may be granted on Resource "*", each because the Service Authorization Reference
+# lists no resource type for it (IAM then only accepts "*"). Everything else must name its resources.
+STAR_RESOURCE_ALLOWED = {
+    "ecs:DescribeTaskDefinition": "no resource type: task definitions cannot be scoped for reads",
+    "ecs:DeregisterTaskDefinition": "no resource type: deregistration cannot be scoped",
+    "ecs:ListClusters": "list action, no resource type",
+    "ecs:ListServices": "no resource type (only the ecs:cluster condition key)",
+    "logs:DescribeLogGroups": "list action, no resource type",
+}
+
+# Exactly what the RegisterTaskDefinition function calls (DESIGN: every role allows only the calls
+# its function makes). Conditional ones are granted only under the named template condition.
+REGISTER_TASK_DEFINITION_ACTIONS = {
+    "ecs:DescribeTaskDefinition",
+    "ecs:DeregisterTaskDefinition",
+    "ecs:RegisterTaskDefinition",
+    "ecs:TagResource",
+    "ecs:ListClusters",
+    "ecs:ListServices",
+    "ecs:DescribeServices",
+    "ecs:DeleteTaskDefinitions",
+    "iam:PassRole",
+    "iam:GetRole",
+    "iam:PutRolePolicy",
+    "logs:DescribeLogGroups",
+    "logs:CreateLogGroup",
+    "logs:PutRetentionPolicy",
+    "logs:TagResource",
+    "logs:TagLogGroup",
+    "logs:CreateLogStream",
+    "logs:PutLogEvents",
+    "sns:Publish",
+    "kms:GenerateDataKey*",
+    "kms:GenerateDataKey",
+    "kms:Decrypt",
+    "kms:Encrypt",
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "secretsmanager:CreateSecret",
+    "secretsmanager:DescribeSecret",
+    "secretsmanager:TagResource",
+    "secretsmanager:PutSecretValue",
+    "ssm:PutParameter",
+    "ssm:AddTagsToResource",
+    "ssm:GetParameter",
+    "sqs:SendMessage",
+}
+CONDITIONAL_ACTIONS = {
+    "ecs:DeleteTaskDefinitions": ("DeleteLeakingRevision", "true"),
+    "iam:GetRole": ("GrantExecutionRole", "true"),
+    "iam:PutRolePolicy": ("GrantExecutionRole", "true"),
+}
+
+CLOUDWATCH_RETENTION_DAYS = [
+    0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+]  # fmt: skip
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def alternatives(value: Any, conditions: tuple[str, ...] = ()) -> Iterator[tuple[Any, tuple[str, ...]]]:
+    """Every value an Fn::If tree can take, with the conditions (name or !name) that lead to it."""
+    if isinstance(value, dict) and set(value) == {"Fn::If"}:
+        name, when_true, when_false = value["Fn::If"]
+        yield from alternatives(when_true, (*conditions, name))
+        yield from alternatives(when_false, (*conditions, f"!{name}"))
+    elif value == {"Ref": "AWS::NoValue"}:
+        return
+    else:
+        yield value, conditions
+
+
+def statements(document: dict[str, Any]) -> Iterator[tuple[dict[str, Any], tuple[str, ...]]]:
+    for item in as_list(document.get("Statement", [])):
+        yield from alternatives(item)
+
+
+def role_id(function: dict[str, Any], template: dict[str, Any]) -> str | None:
+    role = function["Properties"].get("Role", template.get("Globals", {}).get("Function", {}).get("Role"))
+    if role is None:
+        return None
+    assert isinstance(role, dict) and "Fn::GetAtt" in role, (
+        f"Role must be !GetAtt <role in this template>.Arn, got {role!r}"
+    )
+    logical_id, attribute = role["Fn::GetAtt"]
+    assert attribute == "Arn"
+    assert template["Resources"][logical_id]["Type"] == "AWS::IAM::Role"
+    return logical_id
+
+
+def role_statements(template: dict[str, Any], role: str) -> list[tuple[dict[str, Any], tuple[str, ...]]]:
+    """Statements of the role's inline policies plus AWS::IAM::Policy/RolePolicy resources attached to it."""
+    resources = template["Resources"]
+    found = []
+    for policy in resources[role]["Properties"].get("Policies", []):
+        found.extend(statements(policy["PolicyDocument"]))
+    for resource in resources.values():
+        properties = resource.get("Properties", {})
+        if resource["Type"] == "AWS::IAM::Policy" and {"Ref": role} in properties.get("Roles", []):
+            found.extend(statements(properties["PolicyDocument"]))
+        if resource["Type"] == "AWS::IAM::RolePolicy" and properties.get("RoleName") == {"Ref": role}:
+            found.extend(statements(properties["PolicyDocument"]))
+    return found
+
+
+def allowed_actions(stmts: list[tuple[dict[str, Any], tuple[str, ...]]]) -> set[str]:
+    return {
+        action for statement, _ in stmts if statement["Effect"] == "Allow" for action in as_list(statement["Action"])
+    }
+
+
+def effective_environment(template: dict[str, Any], function: dict[str, Any]) -> dict[str, Any]:
+    env = dict(template.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {}))
+    env.update(function["Properties"].get("Environment", {}).get("Variables", {}))
+    return env
+
+
+def walk(value: Any) -> Iterator[Any]:
+    yield value
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from walk(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from walk(item)
+
+
+def topic_ref(value: Any) -> bool:
+    """The topic expression the template uses everywhere: own topic, or ExistingTopicArn."""
+    return value == {"Fn::If": ["CreateTopic", {"Ref": "NotificationTopic"}, {"Ref": "ExistingTopicArn"}]}
+
+
+# --------------------------------------------------------------------------- sam / cfn-lint
+
+
+def test_sam_validate_lint(sam: str, sam_env: dict[str, str]) -> None:
+    result = subprocess.run(
+        [sam, "validate", "--lint", "--template-file", str(TEMPLATE)],
+        cwd=ROOT, env=sam_env, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_cfn_lint_informational_checks(sam: str, sam_env: dict[str, str]) -> None:
+    """cfn-lint (the one sam uses) with informational rules too: explicit deletion policies etc."""
+    cfn_lint = Path(sam).with_name("cfn-lint")
+    if not cfn_lint.exists():
+        pytest.skip(f"no cfn-lint next to {sam}; sam validate --lint already ran the default rules")
+    result = subprocess.run(
+        [str(cfn_lint), "--include-checks", "I", "--", str(TEMPLATE)],
+        cwd=ROOT, env=sam_env, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_sam_build(sam: str, sam_env: dict[str, str], tmp_path: Path) -> None:
+    """`sam build` without a container: layer (with its requirements) and every function."""
+    result = subprocess.run(
+        [
+            sam, "build", "--template-file", str(TEMPLATE),
+            "--build-dir", str(tmp_path / "build"), "--cache-dir", str(tmp_path / "cache"),
+        ],
+        cwd=ROOT, env=sam_env, capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    build = tmp_path / "build"
+    assert (build / "template.yaml").exists()
+    assert (build / "CoreLayer" / "python" / "ecsguard" / "policy.py").exists()
+    assert (build / "CoreLayer" / "python" / "aws_lambda_powertools").is_dir(), "layer requirements not installed"
+    assert (build / "RegisterTaskDefinitionFunction" / "app.py").exists()
+
+
+# --------------------------------------------------------------------------- shape
+
+
+def test_globals_and_layer(template: dict[str, Any]) -> None:
+    assert template["Transform"] == "AWS::Serverless-2016-10-31"
+    function_globals = template["Globals"]["Function"]
+    assert function_globals["Runtime"] == "python3.13"
+    assert function_globals["Architectures"] == ["arm64"]
+    assert function_globals["Timeout"] == 60
+    assert function_globals["MemorySize"] == 256
+    assert function_globals["Tracing"] == "Disabled"  # no X-Ray SDK on the cold-start path
+    assert function_globals["Layers"] == [{"Ref": "CoreLayer"}]
+    layer = template["Resources"]["CoreLayer"]
+    assert layer["Type"] == "AWS::Serverless::LayerVersion"
+    assert layer["Properties"]["ContentUri"].rstrip("/") == "layers/ecsguard"
+    assert layer["Properties"]["CompatibleRuntimes"] == ["python3.13"]
+    assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
+    assert layer["Metadata"] == {"BuildMethod": "python3.13", "BuildArchitecture": "arm64"}
+    assert (LAYER_SRC / "requirements.txt").exists()
+    assert (LAYER_SRC / "ecsguard" / "__init__.py").exists()
+
+
+def test_every_function_folder_exists_with_its_handler(functions: dict[str, dict[str, Any]]) -> None:
+    assert functions, "the template defines no function"
+    for logical_id, function in functions.items():
+        code = ROOT / function["Properties"]["CodeUri"]
+        module = function["Properties"]["Handler"].split(".")[0]
+        assert (code / f"{module}.py").exists(), f"{logical_id}: {code}/{module}.py missing"
+
+
+def test_rule_targets_have_dead_letter_queue_and_retries(template: dict[str, Any], rules: list[Rule]) -> None:
+    dlq = {"Fn::GetAtt": ["DeadLetterQueue", "Arn"]}
+    for rule in rules:
+        assert rule.properties.get("DeadLetterConfig") == {"Arn": dlq}, f"{rule.name}: target DLQ"
+        assert rule.properties.get("RetryPolicy", {}).get("MaximumRetryAttempts") is not None, (
+            f"{rule.name}: RetryPolicy"
+        )
+    for function_id in {rule.function for rule in rules if rule.function}:
+        properties = template["Resources"][function_id]["Properties"]
+        assert properties["DeadLetterQueue"] == {"Type": "SQS", "TargetArn": dlq}
+        assert properties["EventInvokeConfig"]["MaximumRetryAttempts"] == 2
+    # EventBridge may send to the queue only on behalf of this stack's rules.
+    policy = template["Resources"]["DeadLetterQueuePolicy"]["Properties"]
+    assert policy["Queues"] == [{"Ref": "DeadLetterQueue"}]
+    source_arns = [
+        statement["Condition"]["ArnEquals"]["aws:SourceArn"]
+        for statement, _ in statements(policy["PolicyDocument"])
+        if statement["Effect"] == "Allow" and statement.get("Principal") == {"Service": "events.amazonaws.com"}
+    ]
+    assert sorted(map(json.dumps, source_arns)) == sorted(
+        json.dumps({"Fn::GetAtt": [rule.name, "Arn"]}) for rule in rules
+    )
+
+
+def test_dead_letter_queue_and_alarms(template: dict[str, Any]) -> None:
+    resources = template["Resources"]
+    queue = resources["DeadLetterQueue"]["Properties"]
+    assert queue.get("SqsManagedSseEnabled") is True or "KmsMasterKeyId" in queue, "the DLQ must be encrypted"
+    assert queue["MessageRetentionPeriod"] == 14 * 24 * 3600
+    alarms = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::CloudWatch::Alarm"]
+    metrics = {(a["Namespace"], a["MetricName"]) for a in alarms}
+    assert ("AWS/SQS", "ApproximateNumberOfMessagesVisible") in metrics
+    assert ("AWS/Lambda", "Errors") in metrics
+    for alarm in alarms:
+        assert alarm["Threshold"] == 0 and alarm["ComparisonOperator"] == "GreaterThanThreshold"
+        assert [topic_ref(action) for action in alarm["AlarmActions"]] == [True]
+
+
+def test_idempotency_table(template: dict[str, Any]) -> None:
+    table = template["Resources"]["IdempotencyTable"]["Properties"]
+    assert table["BillingMode"] == "PAY_PER_REQUEST"
+    assert table["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
+    assert table["AttributeDefinitions"] == [{"AttributeName": "id", "AttributeType": "S"}]
+    assert table["TimeToLiveSpecification"] == {"AttributeName": "expiration", "Enabled": True}
+    assert table["SSESpecification"]["SSEEnabled"] is True
+
+
+def test_topic_is_kms_encrypted_and_publishers_can_use_the_key(template: dict[str, Any]) -> None:
+    resources = template["Resources"]
+    topic = resources["NotificationTopic"]["Properties"]
+    assert topic["KmsMasterKeyId"] == {"Ref": "NotificationTopicKey"}
+    key = resources["NotificationTopicKey"]["Properties"]
+    assert key["EnableKeyRotation"] is True
+    service_grants = {
+        service: set(as_list(statement["Action"]))
+        for statement, _ in statements(key["KeyPolicy"])
+        if statement["Effect"] == "Allow"
+        for service in as_list(statement["Principal"].get("Service", []))
+    }
+    for service in ("cloudwatch.amazonaws.com", "events.amazonaws.com"):
+        assert {"kms:GenerateDataKey*", "kms:Decrypt"} <= service_grants.get(service, set()), service
+    # Every role that publishes to the topic can use its key: GenerateDataKey* and Decrypt, not only Encrypt.
+    for role in [logical_id for logical_id, r in resources.items() if r["Type"] == "AWS::IAM::Role"]:
+        stmts = role_statements(template, role)
+        publishes = [s for s, _ in stmts if "sns:Publish" in as_list(s["Action"])]
+        if not publishes:
+            continue
+        assert all(topic_ref(s["Resource"]) for s in publishes), f"{role}: sns:Publish only on the topic"
+        own_key = [s for s, _ in stmts if s.get("Resource") == {"Fn::GetAtt": ["NotificationTopicKey", "Arn"]}]
+        existing_key = [s for s, _ in stmts if s.get("Resource") == {"Ref": "ExistingTopicKmsKeyArn"}]
+        for found in (own_key, existing_key):
+            assert found and {"kms:GenerateDataKey*", "kms:Decrypt"} <= {
+                a for s in found for a in as_list(s["Action"])
+            }, role
+
+
+# --------------------------------------------------------------------------- roles
+
+
+def test_every_function_has_its_own_role(template: dict[str, Any], functions: dict[str, dict[str, Any]]) -> None:
+    seen: dict[str, str] = {}
+    for logical_id, function in functions.items():
+        role = role_id(function, template)
+        if role is None:
+            # SAM then generates one role per function from Policies; they must not be managed policies.
+            for policy in as_list(function["Properties"].get("Policies", [])):
+                assert not isinstance(policy, str), f"{logical_id}: managed policy {policy} is not least privilege"
+            continue
+        assert role not in seen, f"{logical_id} shares role {role} with {seen[role]}"
+        seen[role] = logical_id
+        assert not template["Resources"][role]["Properties"].get("ManagedPolicyArns"), f"{role}: no managed policies"
+        trust = template["Resources"][role]["Properties"]["AssumeRolePolicyDocument"]
+        principals = [s["Principal"] for s, _ in statements(trust)]
+        assert principals == [{"Service": "lambda.amazonaws.com"}], f"{role}: only Lambda may assume it"
+
+
+def test_no_wildcard_actions_anywhere(template: dict[str, Any]) -> None:
+    """No Allow statement anywhere grants Action "*" or uses NotAction; roles get no service-wide "svc:*"."""
+    for node in walk(template["Resources"]):
+        if isinstance(node, dict) and "Statement" in node:
+            for statement, _ in statements(node):
+                if statement.get("Effect") != "Allow":
+                    continue
+                assert "NotAction" not in statement, statement
+                assert "*" not in as_list(statement["Action"]), statement
+    for logical_id, resource in template["Resources"].items():
+        if resource["Type"] == "AWS::IAM::Role":
+            for statement, _ in role_statements(template, logical_id):
+                for action in as_list(statement["Action"]):
+                    assert not action.endswith(":*"), f"{logical_id}: {action}"
+    # The one service-wide grant in the template is the standard key-policy statement that lets the
+    # account (through IAM) administer its own key; it is a key policy, not a role.
+
+
+def test_resource_star_only_for_actions_without_resource_types(template: dict[str, Any]) -> None:
+    for logical_id, resource in template["Resources"].items():
+        if resource["Type"] != "AWS::IAM::Role":
+            continue
+        for statement, _ in role_statements(template, logical_id):
+            if statement["Effect"] != "Allow":
+                continue
+            assert "NotResource" not in statement
+            if "*" in as_list(statement["Resource"]):
+                extra = set(as_list(statement["Action"])) - set(STAR_RESOURCE_ALLOWED)
+                assert not extra, f"{logical_id}: {sorted(extra)} on Resource '*' but they support resource ARNs"
+
+
+def test_star_allowlist_matches_service_authorization_reference() -> None:
+    """The allowlist above is checked against the Service Authorization Reference snapshot cfn-lint ships."""
+    import importlib.resources
+
+    try:
+        data = json.loads(
+            importlib.resources.files("cfnlint.data.AdditionalSpecs").joinpath("Policies.json").read_text()
+        )
+    except ModuleNotFoundError:
+        pytest.skip("cfn-lint is not installed in this environment")
+    for action in STAR_RESOURCE_ALLOWED:
+        service, name = action.split(":")
+        entry = data[service]["Actions"][name.lower()]
+        assert not entry.get("Resources"), (
+            f"{action} supports {entry['Resources']}: scope it and drop it from the allowlist"
+        )
+
+
+def test_register_task_definition_role_is_exactly_what_the_function_calls(
+    template: dict[str, Any], functions: dict[str, dict[str, Any]]
+) -> None:
+    role = role_id(functions["RegisterTaskDefinitionFunction"], template)
+    assert role is not None
+    stmts = role_statements(template, role)
+    assert allowed_actions(stmts) == REGISTER_TASK_DEFINITION_ACTIONS
+    conditions = template["Conditions"]
+    for statement, path in stmts:
+        for action in as_list(statement["Action"]):
+            if statement["Effect"] == "Allow" and action in CONDITIONAL_ACTIONS:
+                parameter, value = CONDITIONAL_ACTIONS[action]
+                positive = [name for name in path if not name.startswith("!")]
+                assert positive, f"{action} must be granted only under a condition on {parameter}"
+                assert any(conditions[name] == {"Fn::Equals": [{"Ref": parameter}, value]} for name in positive), action
+    pass_role = [s for s, _ in stmts if "iam:PassRole" in as_list(s["Action"])]
+    assert pass_role and all(
+        s["Condition"] == {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}} for s in pass_role
+    )
+    log_groups = [s for s, _ in stmts if "logs:CreateLogGroup" in as_list(s["Action"])]
+    assert [s["Resource"] for s in log_groups] == [
+        {"Fn::Sub": "arn:${AWS::Partition}:logs:*:${AWS::AccountId}:log-group:*"}
+    ], "any region: awslogs-region may differ from the stack's"
+    own_logs = [s for s, _ in stmts if "logs:PutLogEvents" in as_list(s["Action"])]
+    assert [s["Resource"] for s in own_logs] == [{"Fn::GetAtt": ["RegisterTaskDefinitionLogGroup", "Arn"]}]
+    log_group = template["Resources"]["RegisterTaskDefinitionLogGroup"]["Properties"]
+    assert log_group["LogGroupName"] == {"Fn::Sub": "/aws/lambda/${RegisterTaskDefinitionFunction}"}
+    assert "RetentionInDays" in log_group
+
+
+# --------------------------------------------------------------------------- events vs rules
+
+EVENT_FILES = sorted(EVENTS.glob("*/*.json"))
+
+
+def _expects_no_match(path: Path) -> bool:
+    return path.name.startswith(("failed-call", "not-ours"))
+
+
+def test_events_exist_for_every_rule(rules: list[Rule]) -> None:
+    assert rules, "the template has no EventBridge rule"
+    for rule in rules:
+        assert rule.folder, f"{rule.name} targets no function of this template"
+        positives = [p for p in EVENTS.glob(f"{rule.folder}/*.json") if not _expects_no_match(p)]
+        assert positives, f"events/{rule.folder}/ has no event for {rule.name}"
+
+
+@pytest.mark.parametrize("path", EVENT_FILES, ids=[str(p.relative_to(EVENTS)) for p in EVENT_FILES])
+def test_event_matches_exactly_its_functions_rule(path: Path, rules: list[Rule], functions: dict[str, Any]) -> None:
+    folders = {function_folder(function) for function in functions.values()}
+    assert path.parent.name in folders, (
+        f"events/{path.parent.name}/ does not name a function folder ({sorted(folders)})"
+    )
+    event = json.loads(path.read_text(encoding="utf-8"))
+    matched = {rule.name for rule in rules if EventPattern.load(json.dumps(rule.pattern)).matches_event(event)}
+    if _expects_no_match(path):
+        assert matched == set(), f"{path.name} must match no rule"
+    else:
+        expected = {rule.name for rule in rules if rule.folder == path.parent.name}
+        assert matched == expected
+
+
+@pytest.mark.parametrize("path", EVENT_FILES, ids=[str(p.relative_to(EVENTS)) for p in EVENT_FILES])
+def test_project_matcher_agrees_with_moto(path: Path, rules: list[Rule]) -> None:
+    # The CLI's own matcher (ecsguard deliver). Skipped only while ecsguard/rules.py does not exist.
+    ecsguard_rules = pytest.importorskip("ecsguard.rules", reason="ecsguard/rules.py not written yet")
+    event = json.loads(path.read_text(encoding="utf-8"))
+    for rule in rules:
+        reference = EventPattern.load(json.dumps(rule.pattern)).matches_event(event)
+        assert ecsguard_rules.matches(rule.pattern, event) == reference, rule.name
+
+
+# --------------------------------------------------------------------------- settings and docs
+
+
+def test_every_setting_the_core_reads_is_set(template: dict[str, Any], functions: dict[str, dict[str, Any]]) -> None:
+    read = set(re.findall(r"ECSGUARD_[A-Z_]+", POLICY_PY.read_text(encoding="utf-8")))
+    assert read, f"no ECSGUARD_* variable found in {POLICY_PY}"
+    for logical_id, function in functions.items():
+        env = effective_environment(template, function)
+        assert read <= set(env), f"{logical_id} misses {sorted(read - set(env))}"
+        assert env["POWERTOOLS_SERVICE_NAME"] == "ecsguard"
+        assert env["POWERTOOLS_LOG_LEVEL"] == {"Ref": "LogLevel"}
+        assert topic_ref(env["ECSGUARD_TOPIC_ARN"])
+        assert env["ECSGUARD_IDEMPOTENCY_TABLE"] == {"Ref": "IdempotencyTable"}
+
+
+def test_parameters_are_complete(template: dict[str, Any]) -> None:
+    parameters = template["Parameters"]
+    grouped = [
+        name
+        for group in template["Metadata"]["AWS::CloudFormation::Interface"]["ParameterGroups"]
+        for name in group["Parameters"]
+    ]
+    assert sorted(grouped) == sorted(parameters), "every parameter in exactly one ParameterGroup"
+    for name, parameter in parameters.items():
+        assert parameter.get("Description"), name
+        assert "Default" in parameter, name
+        if parameter["Type"] == "String" and "AllowedValues" not in parameter:
+            assert "AllowedPattern" in parameter, f"{name}: AllowedValues or AllowedPattern"
+            assert re.fullmatch(parameter["AllowedPattern"], str(parameter["Default"])), (
+                f"{name}: default fails its pattern"
+            )
+    assert parameters["LogRetentionDays"]["AllowedValues"] == CLOUDWATCH_RETENTION_DAYS
+    assert parameters["LogRetentionDays"]["Default"] == 30
+    policy_source = POLICY_PY.read_text(encoding="utf-8")
+    policy_retention = re.search(r"LOG_RETENTION_DAYS = \(([^)]*)\)", policy_source)
+    assert policy_retention, "LOG_RETENTION_DAYS not found in policy.py"
+    assert [int(x) for x in re.findall(r"\d+", policy_retention.group(1))] == CLOUDWATCH_RETENTION_DAYS
+    assert parameters["SecretNamePrefix"]["Default"] == "ecsguard/"
+
+
+@pytest.mark.parametrize(
+    ("value", "valid"),
+    [
+        ("", True),
+        ("plaintext-secret=block", True),
+        ("plaintext-secret=block,logging-disabled=off", True),
+        ("log-group-missing = remediate, logging-disabled=notify", True),
+        ("plaintext-secret=loud", False),
+        ("plaintext-secret", False),
+        ("plaintext-secret=block,", False),
+    ],
+)
+def test_check_modes_pattern(template: dict[str, Any], value: str, valid: bool) -> None:
+    pattern = template["Parameters"]["CheckModes"]["AllowedPattern"]
+    assert bool(re.fullmatch(pattern, value)) is valid
+
+
+def _doc_table() -> dict[str, dict[str, str]]:
+    rows: dict[str, dict[str, str]] = {}
+    header: list[str] | None = None
+    for line in PARAMETERS_DOC.read_text(encoding="utf-8").splitlines():
+        if not line.startswith("|"):
+            continue
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if header is None:
+            header = [cell.lower() for cell in cells]
+            continue
+        if set("".join(cells)) <= set("-: "):
+            continue
+        row = dict(zip(header, cells, strict=False))
+        rows[row["parameter"].strip("`")] = row
+    return rows
+
+
+def test_every_parameter_is_documented(template: dict[str, Any], functions: dict[str, dict[str, Any]]) -> None:
+    documented = _doc_table()
+    parameters = template["Parameters"]
+    assert sorted(documented) == sorted(parameters), "docs/parameters.md lists exactly the template's parameters"
+    env: dict[str, Any] = {}
+    for function in functions.values():
+        env.update(effective_environment(template, function))
+    for name, parameter in parameters.items():
+        row = documented[name]
+        shown = row["default"].strip("`")
+        expected = str(parameter["Default"]) if parameter["Default"] != "" else "(empty)"
+        assert shown == expected, f"{name}: docs say default {shown!r}, template has {expected!r}"
+        variables = sorted(var for var, value in env.items() if any(node == {"Ref": name} for node in walk(value)))
+        shown_variables = sorted(re.findall(r"[A-Z][A-Z0-9_]+", row["environment variable"]))
+        assert shown_variables == variables, f"{name}: docs say {shown_variables}, template sets {variables}"
