@@ -7,13 +7,14 @@ import json
 import logging
 
 import pytest
-from conftest import ACCOUNT, REGION, Account, load_event
 
 from ecsguard.aws import Clients
 from ecsguard.cli import lambda_context
 from ecsguard.handlers import make_registration_handler
 from ecsguard.policy import Settings
 from ecsguard.rules import load_template
+
+from conftest import ACCOUNT, REGION, Account, load_event
 
 CONTEXT = lambda_context("RegisterTaskDefinitionFunction")
 
