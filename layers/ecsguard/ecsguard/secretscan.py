@@ -1,0 +1,1113 @@
+"""Plaintext credential detection for task definitions.
+
+Every entry is judged by its name *and* its value together (see ``docs/secrets.md`` for the
+conventions and the benchmark behind them):
+
+1. provider formats anywhere in the value (``ghp_``, ``AKIA``, ``sk_live_``, ``xoxb-``, PEM private
+   keys, JWTs, ...), unless the token is an obvious placeholder (``ghp_xxxx...``, ``...EXAMPLE``);
+2. credentials inside URLs, DSNs and connection strings of any scheme (only the password part);
+3. ``key=value`` / ``"key": "value"`` / ``Authorization: Bearer ...`` embedded in larger values
+   (``JAVA_OPTS``, JSON settings, header lists), where the key is secret-named;
+4. a secret-named variable (``DB_PASSWORD``, ``JWT_SECRET``, ``DD_API_KEY``...) holding a real
+   value: not a reference (ARN, SSM path, ``${...}``), not a placeholder (``changeme``,
+   ``<password>``), not configuration (``PASSWORD_MIN_LENGTH``, ``TOKEN_TTL``, ``*_FILE``), not a
+   key that is public by design (``pk_live_``, ``RECAPTCHA_SITE_KEY``).
+
+Pure standard library, no I/O, cheap to import: it runs in every Lambda cold start. Nothing here
+ever logs or raises with a value; a :class:`SecretMatch` carries only a redacted hint and a
+SHA-256 fingerprint.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+__all__ = [
+    "SecretMatch",
+    "classify_variable",
+    "fingerprint",
+    "is_reference_or_placeholder",
+    "scan_arguments",
+    "scan_value",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class SecretMatch:
+    """Why a value is a credential, without the value.
+
+    ``hint`` shows at most a known non-secret prefix (``ghp_``, ``AKIA``) and the length;
+    ``fingerprint`` is ``sha256:<hex>`` of the exact credential (for allowlists and de-duplication).
+    """
+
+    rule: str
+    kind: str
+    hint: str
+    fingerprint: str
+
+    def __repr__(self) -> str:  # the default repr is already safe; keep it explicit and stable
+        return (
+            f"SecretMatch(rule={self.rule!r}, kind={self.kind!r}, hint={self.hint!r}, fingerprint={self.fingerprint!r})"
+        )
+
+
+class _Lazy:
+    """A regular expression compiled on first use: importing this module must stay cheap (cold start)."""
+
+    __slots__ = ("_compiled", "_flags", "_pattern")
+
+    def __init__(self, pattern: str, flags: int = 0) -> None:
+        self._pattern, self._flags, self._compiled = pattern, flags, None
+
+    def __getattr__(self, name: str):
+        if self._compiled is None:
+            self._compiled = re.compile(self._pattern, self._flags)
+        return getattr(self._compiled, name)
+
+
+def fingerprint(value: str) -> str:
+    """``sha256:<hex>`` of the UTF-8 value: what an allowlist stores instead of the value."""
+    import hashlib
+
+    return "sha256:" + hashlib.sha256(value.encode("utf-8")).hexdigest()
+
+
+def _match(rule: str, kind: str, secret: str, prefix: str = "") -> SecretMatch:
+    shown = prefix if prefix and secret.startswith(prefix) and len(prefix) < len(secret) else ""
+    return SecretMatch(rule=rule, kind=kind, hint=f"{shown}… ({len(secret)} chars)", fingerprint=fingerprint(secret))
+
+
+# --------------------------------------------------------------------------------------------
+# Value shapes: references, placeholders, identifiers, public keys
+# --------------------------------------------------------------------------------------------
+
+_TEMPLATE = _Lazy(
+    r"\$\{[^}]*\}"  # ${var}, ${{ secrets.X }}
+    r"|\$\([^)]*\)"  # $(var) / $(command)
+    r"|\{\{.*?\}\}"  # {{ must_env `X` }}, {{resolve:ssm:...}}, {{AWS_REGION}}
+    r"|%\([A-Za-z0-9_.-]+\)[sdr]"  # %(name)s
+    r"|#\{[^}]*\}"  # #{Octopus.Var}
+    r"|@@[A-Za-z0-9_]+@@"
+    r"|<%=?.*?%>"  # ERB
+    r"|<<\s*[A-Za-z0-9_.-]+\s*>>",
+    re.S,
+)
+_WHOLE_TEMPLATE = _Lazy(
+    r"^(?:\$[A-Za-z_][A-Za-z0-9_]*|%[A-Za-z_][A-Za-z0-9_]*%|__[A-Za-z0-9_]+__|\{[A-Za-z_][A-Za-z0-9_.-]*\}"
+    r"|<[^<>]{1,80}>|\[[A-Za-z _-]{2,60}\])$"
+)
+_REFERENCE = _Lazy(
+    r"^(?:arn:aws[a-z-]*:"  # any ARN (Secrets Manager, SSM, KMS, ...): an address, never a value
+    r"|(?:ssm|secretsmanager|secrets-manager|awssm|aws-sm|sm|vault|kms|op|doppler|gcpsm|gcp|azkv|akv|keyvault|"
+    r"ref\+[a-z]+|sops|k8s|secret|secretref|env|file|parameter-store|parameterstore|resolve)(?:://|:)"
+    r"|alias/[A-Za-z0-9/_-]+$"  # KMS alias
+    r"|projects/[^/\s]+/secrets/"  # GCP Secret Manager
+    r"|/run/secrets/|/var/run/secrets/|/aws/reference/secretsmanager/"
+    r")",
+    re.I,
+)
+_PATH = _Lazy(r"^(?:~|\.{1,2})?/[A-Za-z0-9_.@+:=,-]+(?:/[A-Za-z0-9_.@+:=,-]*)*$")
+_PLACEHOLDER_WORDS = frozenset(
+    """
+    changeme change_me change-me changeit change_it changethis change-this replaceme replace_me replace-me
+    placeholder todo tbd fixme dummy example sample fake redacted removed hidden masked obfuscated
+    password passwd pass pwd secret secrets token key apikey api_key api-key value string str none null nil
+    undefined empty na n/a notset not_set not-set unset default required optional tobeset to_be_set
+    secure sensitive confidential private credential credentials mypassword mysecret mytoken yourpassword
+    yoursecret yourtoken your_password your_secret your_token your-password your-secret your-token
+    generated random auto test123changeme
+    """.split()
+)
+_PLACEHOLDER_HINT_WORDS = frozenset(
+    "your my insert enter put fill replace here goes placeholder changeme redacted example dummy fake sample"
+    " todo tbd fixme real actual xxx".split()
+)
+_INSTRUCTION_WORDS = frozenset(
+    "set see use stored managed provided injected replace insert fill configured configure generated loaded"
+    " fetched read retrieved passed supplied from via in at runtime deploy deployment".split()
+)
+_BOOLEAN_LIKE = frozenset("true false yes no on off enabled disabled enable disable y n t f 0 1 -1".split())
+# Words that are configuration values, not credentials, even under a secret-sounding name.
+_CONFIG_VALUES = frozenset(
+    """
+    basic bearer digest jwt jwe jws oauth oauth2 oidc saml ldap header headers cookie cookies query body
+    hs256 hs384 hs512 rs256 rs384 rs512 es256 es384 es512 ps256 eddsa none aes aes128 aes256 aes-256-gcm
+    aes-256-cbc chacha20 md5 sha1 sha256 sha512 bcrypt scrypt argon2 argon2id pbkdf2 plain plaintext
+    file env environment vault aws ssm kms secretsmanager parameterstore memory redis database db local
+    internal external static dynamic session stateless stateful strict lax required optional
+    trust md5 scram-sha-256 peer ident password_authentication
+    """.split()
+)
+_UUID = _Lazy(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_IDENTIFIER = _Lazy(
+    r"^(?:sha(?:256|384|512):[0-9a-f]{32,128}"  # image digests
+    r"|(?:vpc|sg|subnet|i|ami|eni|rtb|igw|nat|vpce|acl|snap|vol|lt|tgw|pcx|eipalloc|fs|fsap|cluster)-[0-9a-f]{8,17}"
+    r"|\d{12}"  # AWS account id
+    r"|[a-z]{2}(?:-gov)?-[a-z]+-\d"  # region
+    r")$"
+)
+_PUBLIC_VALUE = _Lazy(
+    r"^(?:pk_(?:live|test)_[A-Za-z0-9]+"  # Stripe publishable
+    r"|pk\.eyJ[A-Za-z0-9_.-]+"  # Mapbox public token
+    r"|UA-\d{4,10}-\d{1,4}|G-[A-Z0-9]{6,12}|GTM-[A-Z0-9]{4,9}|AW-\d{6,12}"  # Google Analytics / Tag Manager / Ads
+    r"|NRJS-[a-f0-9]{19}"  # New Relic browser key
+    r"|(?:ssh-(?:rsa|dss|ed25519)|ecdsa-sha2-nistp\d+|sk-ssh-ed25519@openssh\.com) AAAA[A-Za-z0-9+/=]+(?: \S+)?"
+    r"|-----BEGIN (?:PUBLIC KEY|RSA PUBLIC KEY|CERTIFICATE|PGP PUBLIC KEY BLOCK|X509 CRL)-----.*"
+    r")$",
+    re.S,
+)
+_PASSWORD_HASH = _Lazy(
+    r"^(?:[^:\s]+:)?(?:\$(?:2[abxy]?|apr1|1|5|6|argon2(?:id|i|d)|scrypt|pbkdf2[-a-z0-9]*)\$|\{(?:SSHA|SHA|SSHA512|CRYPT)\})"
+)
+
+
+def _placeholder_token(token: str) -> bool:
+    """A token (the body of a key, a password) that is a stand-in rather than a value."""
+    t = token.strip().strip("'\"")
+    if not t:
+        return True
+    low = t.lower()
+    if low in _PLACEHOLDER_WORDS or low in _BOOLEAN_LIKE and len(low) > 1:
+        return True
+    if _TEMPLATE.search(t) or _WHOLE_TEMPLATE.match(t):
+        return True
+    if re.fullmatch(r"[xX*•.#?_\-]{3,}", t) or re.fullmatch(r"(?:xxxx|XXXX|\*\*\*\*)[-xX*]*", t):
+        return True
+    if "example" in low or "xxxxx" in low or "*****" in t or "placeholder" in low or "redacted" in low:
+        return True
+    if "your" in low and re.search(
+        r"your[-_ ]?(?:own[-_ ]?)?(?:[a-z]+[-_ ]?){0,3}(?:key|token|secret|password|pass|here|id)", low
+    ):
+        return True
+    if len(t) >= 3 and len(set(low)) <= 2:
+        return True  # aaaa, 0000, abab
+    if len(t) >= 16 and _ascending_run(low) >= 10:
+        return True  # ghp_1234567890abcdef..., abcdefghijklmnop
+    words = [w for w in re.split(r"[^a-z0-9]+", low) if w]
+    if len(words) >= 2 and all(w.isalpha() for w in words):
+        if words[0] in {"your", "my", "insert", "enter", "put", "fill", "replace", "add", "set", "change", "paste"}:
+            return True
+        if words[-1] in {"here", "goes", "placeholder", "changeme"} or any(
+            w in {"changeme", "placeholder", "redacted", "replace"} for w in words
+        ):
+            return True
+    if (
+        len(words) >= 3
+        and any(w in _INSTRUCTION_WORDS for w in words)
+        and re.search(
+            r"secrets?[ _-]?manager|parameter[ _-]?store|\bssm\b|\bvault\b|\bkms\b|runtime|pipeline|\bci\b|1password|env(?:ironment)?\b",
+            low,
+        )
+    ):
+        return True
+    # An environment-variable name standing for itself: REPLACE_ME, YOUR_API_KEY, DB_PASSWORD.
+    if re.fullmatch(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+", t) and re.search(r"[A-Z]{3}", t) and not re.search(r"\d{3}", t):
+        return True
+    return False
+
+
+def _ascending_run(text: str) -> int:
+    best = run = 1
+    for a, b in zip(text, text[1:], strict=False):
+        run = run + 1 if ord(b) - ord(a) == 1 else 1
+        best = max(best, run)
+    return best
+
+
+def is_reference_or_placeholder(value: str) -> bool:
+    """True for values that point at a secret or stand in for one, rather than being one.
+
+    ARNs (Secrets Manager, SSM, KMS, any other), SSM parameter and file paths, ``valueFrom``-style
+    URIs (``ssm://``, ``vault:``, ``op://``), templates (``${X}``, ``$X``, ``{{resolve:...}}``,
+    ``{{ must_env ... }}``, ``$(X)``, ``%(x)s``, ``<IMAGE1_NAME>``) and placeholders (empty,
+    ``changeme``, ``<password>``, ``xxx``, ``REPLACE_ME``, ``your-api-key-here``, ``none``).
+    """
+    if value is None:
+        return True
+    v = value.strip()
+    if not v:
+        return True
+    if _REFERENCE.match(v) or _is_path(v):
+        return True
+    if _TEMPLATE.search(v):
+        # a value *built* from references: only literal parts left may still hold a credential
+        rest = _TEMPLATE.sub("", v)
+        return not re.search(r"[A-Za-z0-9]{6,}", rest) or _placeholder_token(rest)
+    return _placeholder_token(v)
+
+
+def _is_path(v: str) -> bool:
+    if not _PATH.match(v):
+        return False
+    for segment in v.split("/"):
+        # a long mixed-case/digit run with no separators is base64 that happens to start with "/"
+        if len(segment) >= 12 and _classes(segment) >= 3 and not re.search(r"[._-]", segment):
+            return False
+    return True
+
+
+def _classes(text: str) -> int:
+    return (
+        bool(re.search(r"[a-z]", text))
+        + bool(re.search(r"[A-Z]", text))
+        + bool(re.search(r"[0-9]", text))
+        + bool(re.search(r"[^A-Za-z0-9]", text))
+    )
+
+
+def _entropy(text: str) -> float:
+    if not text:
+        return 0.0
+    counts: dict[str, int] = {}
+    for ch in text:
+        counts[ch] = counts.get(ch, 0) + 1
+    n = len(text)
+    return -sum(c / n * math.log2(c / n) for c in counts.values())
+
+
+def _wordy(value: str) -> bool:
+    """Words joined by separators (``v2-user-profile``, ``orders:cache``, ``CreatedAt``): a name, not a key."""
+    parts = [p for p in re.split(r"[-_.:/ ]+", value) if p]
+    if not parts:
+        return False
+    pieces = [q for p in parts for q in re.split(r"(?<=[a-z])(?=[A-Z])", p)]
+    return all(re.fullmatch(r"(?:[a-z]{2,14}|[A-Z][a-z]{1,13}|[A-Z]{2,6})\d{0,3}|v?\d{1,4}", q) for q in pieces)
+
+
+def _looks_random(value: str, min_length: int = 16) -> bool:
+    """A machine-generated key: long, no spaces, not a word or a sentence."""
+    v = value.strip()
+    if len(v) < min_length or re.search(r"\s", v) or _UUID.match(v) or _IDENTIFIER.match(v):
+        return False
+    if re.fullmatch(r"[0-9a-fA-F]+", v):
+        return len(v) >= 24 and len(set(v.lower())) >= 8
+    if not re.fullmatch(r"[A-Za-z0-9+/=_.~:@!#$%^&*-]+", v):
+        return False
+    if _wordy(v):
+        return False  # kebab/snake words: my-cache-key, created_at, v2-user-profile
+    return _classes(v) >= 2 and _entropy(v) >= 3.3
+
+
+# --------------------------------------------------------------------------------------------
+# Provider formats (value alone decides)
+# --------------------------------------------------------------------------------------------
+
+_B = r"(?<![A-Za-z0-9_])"  # left boundary
+_E = r"(?![A-Za-z0-9_])"  # right boundary
+
+# (rule, kind, regex with an optional named group "p" = the non-secret prefix shown in hints)
+_PROVIDERS_SPEC: tuple[tuple[str, str, str], ...] = (
+    (
+        "private-key",
+        "private key",
+        r"(?P<p>-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----)[\s\S]{16,}?(?:-----END[ A-Z0-9]*PRIVATE KEY(?: BLOCK)?-----|$)",
+    ),
+    ("private-key", "private key", r"(?P<p>PuTTY-User-Key-File-\d): [\s\S]{40,}"),
+    ("age-secret-key", "age secret key", _B + r"(?P<p>AGE-SECRET-KEY-1)[0-9A-Z]{58}" + _E),
+    (
+        "aws-access-key-id",
+        "AWS access key ID",
+        _B + r"(?P<p>AKIA|ASIA|ABIA|ACCA|AIDA|AROA|AIPA|ANPA|ANVA|APKA|AGPA)[A-Z2-7]{16}" + _E,
+    ),
+    (
+        "aws-session-token",
+        "AWS session token",
+        _B + r"(?P<p>IQoJb3JpZ2luX2Vj|FwoGZXIvYXdzE|FQoGZXIvYXdzE|AgoJb3JpZ2luX2Vj)[A-Za-z0-9/+=]{80,}",
+    ),
+    ("github-token", "GitHub token", _B + r"(?P<p>gh[pousr]_)[A-Za-z0-9]{36,255}" + _E),
+    ("github-token", "GitHub fine-grained personal access token", _B + r"(?P<p>github_pat_)[A-Za-z0-9_]{50,255}" + _E),
+    (
+        "gitlab-token",
+        "GitLab token",
+        _B
+        + r"(?P<p>glpat-|gldt-|glrt-|glcbt-|glptt-|glft-|glsoat-|glimt-|glagent-|gloas-|GR1348941)[A-Za-z0-9_-]{20,}"
+        + _E,
+    ),
+    (
+        "slack-webhook",
+        "Slack incoming webhook URL",
+        r"(?P<p>https://hooks\.slack(?:-gov)?\.com/)(?:services|workflows|triggers)/[A-Za-z0-9_]+/[A-Za-z0-9_]+/[A-Za-z0-9_]{8,}",
+    ),
+    ("slack-token", "Slack token", _B + r"(?P<p>xox[abpeorsc]-|xapp-)[A-Za-z0-9-]{10,}" + _E),
+    (
+        "discord-webhook",
+        "Discord webhook URL",
+        r"(?P<p>https://(?:ptb\.|canary\.)?discord(?:app)?\.com/api/webhooks/)\d+/[A-Za-z0-9_-]{30,}",
+    ),
+    (
+        "teams-webhook",
+        "Microsoft Teams webhook URL",
+        r"(?P<p>https://[a-z0-9-]+\.webhook\.office\.com/webhookb2/)[A-Za-z0-9@/_-]{40,}",
+    ),
+    (
+        "stripe-secret-key",
+        "Stripe secret or restricted key",
+        _B + r"(?P<p>(?:sk|rk)_(?:live|test)_)[A-Za-z0-9]{16,247}" + _E,
+    ),
+    ("stripe-webhook-secret", "Stripe webhook signing secret", _B + r"(?P<p>whsec_)[A-Za-z0-9+/=]{24,}" + _E),
+    ("sendgrid-api-key", "SendGrid API key", _B + r"(?P<p>SG\.)[A-Za-z0-9_-]{16,32}\.[A-Za-z0-9_-]{30,64}" + _E),
+    ("twilio-api-key", "Twilio API key SID", _B + r"(?P<p>SK)[0-9a-f]{32}" + _E),
+    ("google-api-key", "Google API key", _B + r"(?P<p>AIza)[0-9A-Za-z_-]{35}" + _E),
+    ("google-oauth-secret", "Google OAuth client secret", _B + r"(?P<p>GOCSPX-)[A-Za-z0-9_-]{28}" + _E),
+    ("npm-token", "npm access token", _B + r"(?P<p>npm_)[A-Za-z0-9]{36}" + _E),
+    ("pypi-token", "PyPI API token", _B + r"(?P<p>pypi-)AgE[A-Za-z0-9_-]{50,}" + _E),
+    ("rubygems-token", "RubyGems API key", _B + r"(?P<p>rubygems_)[a-f0-9]{48}" + _E),
+    ("docker-hub-token", "Docker Hub access token", _B + r"(?P<p>dckr_pat_)[A-Za-z0-9_-]{20,}" + _E),
+    ("new-relic-key", "New Relic API key", _B + r"(?P<p>NRAK-|NRII-|NRAA-|NRSP-)[A-Z0-9]{27}" + _E),
+    ("new-relic-key", "New Relic license key", _B + r"[a-f0-9]{36}(?P<p>NRAL)" + _E),
+    (
+        "azure-storage-key",
+        "Azure storage or Service Bus key",
+        r"(?i:(?P<p>AccountKey|SharedAccessKey|SharedAccessSignature)=)(?P<s>[A-Za-z0-9+/]{30,}={0,2})",
+    ),
+    ("azure-client-secret", "Azure AD client secret", _B + r"[A-Za-z0-9_~.-]{3}\dQ~[A-Za-z0-9_~.-]{31,34}" + _E),
+    ("openai-api-key", "OpenAI API key", _B + r"(?P<p>sk-(?:proj|svcacct|admin|None)-)[A-Za-z0-9_-]{40,}" + _E),
+    ("openai-api-key", "OpenAI API key", _B + r"(?P<p>sk-)[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20}" + _E),
+    ("anthropic-api-key", "Anthropic API key", _B + r"(?P<p>sk-ant-(?:api|admin|sid)\d\d-)[A-Za-z0-9_-]{32,}" + _E),
+    ("openai-api-key", "OpenAI-style API key", _B + r"(?P<p>sk-)[A-Za-z0-9]{48}" + _E),
+    ("heroku-api-key", "Heroku API key", _B + r"(?P<p>HRKU-)[A-Za-z0-9_-]{20,}" + _E),
+    ("mailgun-api-key", "Mailgun API key", _B + r"(?P<p>key-)[0-9a-f]{32}" + _E),
+    ("mailchimp-api-key", "Mailchimp API key", _B + r"[0-9a-f]{32}(?P<p>-us\d{1,2})" + _E),
+    ("brevo-api-key", "Brevo (Sendinblue) API key", _B + r"(?P<p>xkeysib-|xsmtpsib-)[a-f0-9]{64}-[A-Za-z0-9]{16}" + _E),
+    ("shopify-token", "Shopify access token", _B + r"(?P<p>shp(?:at|ca|pa|ss)_)[a-fA-F0-9]{32}" + _E),
+    ("digitalocean-token", "DigitalOcean token", _B + r"(?P<p>do[opr]_v1_)[a-f0-9]{64}" + _E),
+    ("vault-token", "HashiCorp Vault token", _B + r"(?P<p>hv[sbr]\.)[A-Za-z0-9_-]{24,}" + _E),
+    (
+        "terraform-cloud-token",
+        "Terraform Cloud token",
+        _B + r"[A-Za-z0-9]{14}(?P<p>\.atlasv1\.)[A-Za-z0-9_=-]{60,}" + _E,
+    ),
+    ("doppler-token", "Doppler token", _B + r"(?P<p>dp\.(?:st|ct|pt|sa|scim|audit)\.)[A-Za-z0-9_.-]{20,}" + _E),
+    ("linear-api-key", "Linear API key", _B + r"(?P<p>lin_(?:api|oauth)_)[A-Za-z0-9]{40}" + _E),
+    ("atlassian-api-token", "Atlassian API token", _B + r"(?P<p>ATATT3|ATCTT3)[A-Za-z0-9_=-]{40,}" + _E),
+    ("huggingface-token", "Hugging Face token", _B + r"(?P<p>hf_)[A-Za-z0-9]{34,}" + _E),
+    ("databricks-token", "Databricks token", _B + r"(?P<p>dapi)[a-f0-9]{32}(?:-\d)?" + _E),
+    ("postman-api-key", "Postman API key", _B + r"(?P<p>PMAK-)[a-f0-9]{24}-[a-f0-9]{34}" + _E),
+    ("pulumi-token", "Pulumi access token", _B + r"(?P<p>pul-)[a-f0-9]{40}" + _E),
+    ("sentry-auth-token", "Sentry auth token", _B + r"(?P<p>sntry[su]_)[A-Za-z0-9+/=_]{40,}" + _E),
+    ("grafana-token", "Grafana token", _B + r"(?P<p>glc_|glsa_)[A-Za-z0-9+/=_]{32,}" + _E),
+    ("telegram-bot-token", "Telegram bot token", _B + r"\d{8,10}:(?P<p>AA)[A-Za-z0-9_-]{33}" + _E),
+    (
+        "tailscale-key",
+        "Tailscale key",
+        _B + r"(?P<p>tskey-(?:auth|api|client|webhook)-)[A-Za-z0-9]{6,}-[A-Za-z0-9]{16,}" + _E,
+    ),
+    ("planetscale-token", "PlanetScale token", _B + r"(?P<p>pscale_(?:tkn|pw|oauth)_)[A-Za-z0-9_.-]{32,}" + _E),
+    ("supabase-token", "Supabase access token", _B + r"(?P<p>sbp_)[a-f0-9]{40}" + _E),
+    ("buildkite-token", "Buildkite token", _B + r"(?P<p>bkua_)[a-f0-9]{40}" + _E),
+    ("square-token", "Square access token", _B + r"(?P<p>sq0atp-|sq0csp-|EAAA)[A-Za-z0-9_-]{22,60}" + _E),
+    (
+        "paypal-braintree-token",
+        "PayPal Braintree access token",
+        r"(?P<p>access_token\$production\$)[a-z0-9]{16}\$[a-f0-9]{32}",
+    ),
+    ("dynatrace-token", "Dynatrace token", _B + r"(?P<p>dt0[a-z]\d{2}\.)[A-Z0-9]{24}\.[A-Z0-9]{64}" + _E),
+    ("mapbox-secret-token", "Mapbox secret token", _B + r"(?P<p>sk\.eyJ)[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{20,}" + _E),
+    ("notion-token", "Notion integration token", _B + r"(?P<p>secret_|ntn_)[A-Za-z0-9]{43,46}" + _E),
+    ("airtable-token", "Airtable personal access token", _B + r"(?P<p>pat)[A-Za-z0-9]{14}\.[a-f0-9]{64}" + _E),
+    ("replicate-token", "Replicate API token", _B + r"(?P<p>r8_)[A-Za-z0-9]{37}" + _E),
+    ("groq-api-key", "Groq API key", _B + r"(?P<p>gsk_)[A-Za-z0-9]{52}" + _E),
+    ("xai-api-key", "xAI API key", _B + r"(?P<p>xai-)[A-Za-z0-9]{70,}" + _E),
+    ("perplexity-api-key", "Perplexity API key", _B + r"(?P<p>pplx-)[A-Za-z0-9]{40,}" + _E),
+    ("contentful-token", "Contentful personal access token", _B + r"(?P<p>CFPAT-)[A-Za-z0-9_-]{43}" + _E),
+    ("alibaba-access-key-id", "Alibaba Cloud AccessKey ID", _B + r"(?P<p>LTAI)[A-Za-z0-9]{12,20}" + _E),
+    ("facebook-access-token", "Facebook access token", _B + r"(?P<p>EAA[A-Z][a-z]?)[A-Za-z0-9]{90,}" + _E),
+    ("jwt", "JSON Web Token", _B + r"(?P<p>eyJ)[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,}" + _E),
+)
+
+_provider_rules: list[tuple[str, str, re.Pattern[str]]] | None = None
+_PROVIDER_QUICK = _Lazy(
+    r"BEGIN|PuTTY|AGE-|A[KSBCIRPNG][A-Z]{2}[A-Z2-7]|IQoJ|FwoG|FQoG|AgoJ|gh[pousr]_|github_pat_|gl[a-z]+-|GR134|hooks\.slack|xox|xapp-"
+    r"|discord|webhook\.office|[sr]k_(?:live|test)_|whsec_|SG\.|SK[0-9a-f]{32}|AIza|GOCSPX|npm_|pypi-|rubygems_|dckr_|NR[A-Z]{2}|"
+    r"AccountKey|SharedAccess|Q~|sk-|HRKU|key-|-us\d|sib-|shp|_v1_|hv[sbr]\.|atlasv1|dp\.|lin_|ATATT|ATCTT|hf_|dapi|PMAK|pul-"
+    r"|sntry|glc_|glsa_|:AA|tskey|pscale|sbp_|bkua_|sq0|EAA|access_token\$|dt0|secret_|ntn_|pat[A-Za-z0-9]{14}\.|r8_|gsk_|xai-|pplx-"
+    r"|CFPAT|LTAI|eyJ"
+)
+
+
+def _providers() -> list[tuple[str, str, re.Pattern[str]]]:
+    global _provider_rules
+    if _provider_rules is None:
+        _provider_rules = [(rule, kind, re.compile(rx)) for rule, kind, rx in _PROVIDERS_SPEC]
+    return _provider_rules
+
+
+def _jwt_is_public(token: str) -> bool:
+    """Supabase-style anon keys are JWTs that are public by design (``"role": "anon"``)."""
+    import base64
+    import binascii
+    import json
+
+    try:
+        payload = token.split(".")[1]
+        data = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (IndexError, ValueError, binascii.Error, UnicodeDecodeError):
+        return False
+    return isinstance(data, dict) and data.get("role") in {"anon", "public"}
+
+
+# Formats that are also used as browser-side keys: public when the name says so (NEXT_PUBLIC_*, *_ANON_KEY, Firebase).
+_PUBLIC_WHEN_NAMED = frozenset({"google-api-key", "jwt"})
+
+
+def _provider_matches(value: str, public_name: bool = False) -> Iterator[SecretMatch]:
+    if not _PROVIDER_QUICK.search(value):
+        return
+    for rule, kind, pattern in _providers():
+        for m in pattern.finditer(value):
+            secret = m.group("s") if "s" in pattern.groupindex else m.group(0)
+            prefix = m.group("p") if "p" in pattern.groupindex and m.group("p") else ""
+            if rule == "azure-storage-key":
+                prefix = ""
+            body = secret[len(prefix) :] if secret.startswith(prefix) else secret
+            if rule != "private-key" and _placeholder_token(body):
+                continue
+            if rule == "private-key" and len(re.sub(r"[^A-Za-z0-9+/]", "", secret[len(prefix) :])) < 40:
+                continue  # a header with no key material: documentation, not a key
+            if rule == "jwt" and _jwt_is_public(secret):
+                continue
+            if public_name and rule in _PUBLIC_WHEN_NAMED:
+                continue
+            if (
+                rule in {"openai-api-key", "new-relic-key", "mailchimp-api-key", "twilio-api-key", "notion-token"}
+                and _entropy(body) < 3.0
+            ):
+                continue
+            if not prefix.strip() or not secret.startswith(prefix):
+                prefix = ""
+            yield _match(rule, kind, secret, prefix)
+
+
+# --------------------------------------------------------------------------------------------
+# Credentials in URLs, DSNs and connection strings
+# --------------------------------------------------------------------------------------------
+
+_URL_USERINFO = _Lazy(
+    r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*:(?:[A-Za-z][A-Za-z0-9+.-]*:)*)//"  # jdbc:postgresql://, mongodb+srv://
+    r"(?P<user>[^:@/\s?#'\"]*):(?P<password>[^@\s'\"]*)@(?P<host>[^\s/?#'\"]*)"
+)
+_URL_QUERY_SECRET = _Lazy(
+    r"[?&;](?P<key>[A-Za-z0-9_.-]*(?:password|passwd|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|auth|sig|signature|"
+    r"private[_-]?key|client[_-]?secret|credential)[A-Za-z0-9_.-]*)=(?P<value>[^&;#\s'\"]+)",
+    re.I,
+)
+_GO_DSN = _Lazy(r"^(?P<user>[^:@/\s()]+):(?P<password>[^@\s]+)@(?:tcp|unix|udp)\(")
+_ORACLE_DSN = _Lazy(
+    r"^(?P<user>[A-Za-z0-9_$#]+)/(?P<password>[^@\s/]+)@(?://)?[A-Za-z0-9.-]+(?::\d+)?(?:/[A-Za-z0-9_.]+)?$"
+)
+_BARE_USERINFO = _Lazy(
+    r"^(?P<user>[A-Za-z0-9._%+-]+):(?P<password>[^@\s/]+)@(?P<host>[A-Za-z0-9.-]+\.[A-Za-z]{2,}|localhost|[A-Za-z0-9-]+:\d+)(?::\d+)?(?:/\S*)?$"
+)
+
+
+def _url_matches(value: str) -> Iterator[SecretMatch]:
+    if "@" in value:
+        for m in _URL_USERINFO.finditer(value):
+            password = _unquote(m.group("password"))
+            if m.group("host").lower().startswith(("sha256:", "sha512:")):
+                continue
+            if password and not is_reference_or_placeholder(password) and not _URL_PASSWORD_PLACEHOLDER.match(password):
+                scheme = m.group("scheme").rstrip(":").lower()
+                yield _match("url-credentials", f"password in a {scheme} URL", password)
+        for pattern in (_GO_DSN, _ORACLE_DSN, _BARE_USERINFO):
+            m = pattern.match(value.strip())
+            if m:
+                password = _unquote(m.group("password"))
+                if not is_reference_or_placeholder(password) and not _URL_PASSWORD_PLACEHOLDER.match(password):
+                    yield _match("url-credentials", "password in a connection string", password)
+    if "?" in value:  # ;key=value forms (jdbc:sqlserver, ADO.NET) are left to the embedded-assignment rule
+        if "://" in value or value.lower().startswith("jdbc:"):
+            for m in _URL_QUERY_SECRET.finditer(value):
+                secret = _unquote(m.group("value"))
+                key_kind = _name_kind(m.group("key"))
+                if key_kind and key_kind[0] == "public":
+                    continue
+                if not is_reference_or_placeholder(secret) and _plausible_secret(secret, strong=True):
+                    yield _match("url-credentials", "credential in a URL query string", secret)
+
+
+_URL_PASSWORD_PLACEHOLDER = _Lazy(
+    r"^(?:\*+|x+|pass(?:word)?|secret|pwd|passwd|changeme|<[^>]*>|\[[^\]]*\]|\{[^}]*\}|:)$", re.I
+)
+
+
+def _unquote(text: str) -> str:
+    if "%" not in text:
+        return text
+    from urllib.parse import unquote
+
+    return unquote(text)
+
+
+# --------------------------------------------------------------------------------------------
+# Name semantics
+# --------------------------------------------------------------------------------------------
+
+# Head nouns that name a credential on their own.
+_STRONG_NOUNS = frozenset(
+    "password passwd passwort pwd pw pass passphrase passcode secret secrets token tokens apitoken credential credentials creds"
+    " apikey privatekey pat authorization pin".split()
+)
+# Nouns that name a credential only with a modifier (API_KEY, SECRET_KEY) or a random-looking value.
+_WEAK_NOUNS = frozenset("key keys auth salt pepper license licence signature cookie session seed dsn hmac sig".split())
+# A modifier before KEY that makes it a credential.
+_KEY_MODIFIERS = frozenset(
+    """
+    api secret private access signing sign encryption encrypt decryption decrypt crypt crypto cipher master license
+    licence app application client auth authentication session hmac jwt shared service admin ingest write account
+    storage subscription consumer sdk server rsa ssh gpg pgp aes root deploy deployment integration personal bot
+    webhook cookie csrf xsrf mac instance partner merchant developer dev prod live rest management mgmt
+    """.split()
+)
+_PUBLIC_MODIFIERS = frozenset("public publishable pub site anon anonymous browser frontend".split())
+_PUBLIC_NAME_PREFIXES = (
+    ("next", "public"),
+    ("expo", "public"),
+    ("nuxt", "public"),
+    ("react", "app"),
+    ("vite",),
+    ("gatsby",),
+    ("public",),
+)
+# Tokens after the noun that make the name configuration *about* a credential.
+_QUALIFIERS = frozenset(
+    """
+    file files path paths dir directory folder location arn arns id ids name names header headers url uri urls endpoint
+    endpoints host hostname addr address port ttl expiry expires expire expiration exp lifetime timeout length len min
+    max minimum maximum size count type types algorithm algorithms algo alg mode enabled enable disabled disable
+    required require policy policies rotation rotate interval version format field fields param parameter
+    parameters var variable store provider backend source ref reference region user username login hash hashed
+    scheme method kind strength complexity attempts retries retry age duration days hours minutes seconds secs ms
+    limit pattern regex schema table column prefix suffix issuer audience scope scopes realm claim claims subject grant
+    bucket hasher hashing encoder strategy manager cache validation validator validity verify verification check
+    label tag description desc help hint display mount volume env rate threshold level usage template mask chars
+    characters digits symbols uppercase lowercase special history reuse lockout bits rounds iterations cost
+    workfactor stdin fd cmd command script generator location key_id kid arn id version stage arn
+    enforce enforced reset url expiry ttl lookup mapping map role roles group groups ou dn attribute attr attrs
+    queue topic channel table index location dir type method mechanism encoding charset
+    """.split()
+)
+# Suffixes that leave a noun in head position: DB_PASSWORD_PROD, API_KEY_2, SECRET_KEY_BASE.
+_NEUTRAL_SUFFIXES = frozenset(
+    "prod production dev development stage staging test qa uat live old new current next previous primary secondary base value raw plain".split()
+)
+
+_NAME_SPLIT = _Lazy(r"[^A-Za-z0-9]+")
+_CAMEL = _Lazy(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+_JOINED_SUFFIXES = ("password", "passwd", "passphrase", "secret", "token", "pwd", "apikey", "key", "pass")
+_PASS_PREFIXES = frozenset(
+    "db user admin root smtp mail redis ldap ftp proxy rabbit mq ssh sql pg mysql mongo keystore truststore store".split()
+)
+
+
+def _name_tokens(name: str) -> list[str]:
+    tokens: list[str] = []
+    for part in _NAME_SPLIT.split(name):
+        for piece in _CAMEL.split(part):
+            low = piece.lower()
+            if not low:
+                continue
+            tokens.extend(_split_joined(low))
+    return tokens
+
+
+def _split_joined(token: str) -> list[str]:
+    if token in _STRONG_NOUNS or token in _WEAK_NOUNS or token in _QUALIFIERS:
+        if token == "apikey":
+            return ["api", "key"]
+        if token == "apitoken":
+            return ["api", "token"]
+        if token == "privatekey":
+            return ["private", "key"]
+        return [token]
+    for suffix in _JOINED_SUFFIXES:
+        if token.endswith(suffix) and len(token) > len(suffix) + 1:
+            head = token[: -len(suffix)]
+            if suffix == "key" and head not in _KEY_MODIFIERS:
+                continue
+            if suffix == "pass" and head not in _PASS_PREFIXES:
+                continue
+            if suffix == "apikey":
+                return [*_split_joined(head), "api", "key"]
+            return [*_split_joined(head), suffix]
+    return [token]
+
+
+_PROVIDER_NAMES = {
+    "aws": "AWS",
+    "github": "GitHub",
+    "gh": "GitHub",
+    "gitlab": "GitLab",
+    "slack": "Slack",
+    "stripe": "Stripe",
+    "datadog": "Datadog",
+    "dd": "Datadog",
+    "newrelic": "New Relic",
+    "sendgrid": "SendGrid",
+    "twilio": "Twilio",
+    "google": "Google",
+    "gcp": "Google Cloud",
+    "azure": "Azure",
+    "openai": "OpenAI",
+    "anthropic": "Anthropic",
+    "npm": "npm",
+    "pypi": "PyPI",
+    "heroku": "Heroku",
+    "mailgun": "Mailgun",
+    "shopify": "Shopify",
+    "sentry": "Sentry",
+    "vault": "Vault",
+    "doppler": "Doppler",
+    "linear": "Linear",
+    "jira": "Jira",
+    "atlassian": "Atlassian",
+    "splunk": "Splunk",
+    "honeycomb": "Honeycomb",
+    "algolia": "Algolia",
+    "cloudflare": "Cloudflare",
+    "okta": "Okta",
+    "auth0": "Auth0",
+    "firebase": "Firebase",
+    "paypal": "PayPal",
+    "braintree": "Braintree",
+    "segment": "Segment",
+    "mixpanel": "Mixpanel",
+    "pagerduty": "PagerDuty",
+    "circleci": "CircleCI",
+    "docker": "Docker",
+    "dockerhub": "Docker Hub",
+    "smtp": "SMTP",
+    "db": "database",
+    "database": "database",
+    "postgres": "PostgreSQL",
+    "pg": "PostgreSQL",
+    "mysql": "MySQL",
+    "mongo": "MongoDB",
+    "mongodb": "MongoDB",
+    "redis": "Redis",
+    "rabbitmq": "RabbitMQ",
+    "ldap": "LDAP",
+    "jwt": "JWT",
+    "django": "Django",
+    "rails": "Rails",
+    "oauth": "OAuth",
+    "elastic": "Elasticsearch",
+    "elasticsearch": "Elasticsearch",
+    "kafka": "Kafka",
+    "snowflake": "Snowflake",
+}
+_NOUN_LABELS = {
+    "pw": "password",
+    "pwd": "password",
+    "passwd": "password",
+    "pass": "password",
+    "passwort": "password",
+    "creds": "credentials",
+    "secrets": "secret",
+    "tokens": "token",
+    "pat": "personal access token",
+    "keys": "key",
+    "licence": "license",
+    "sig": "signature",
+    "authorization": "authorization header",
+    "auth": "credential",
+}
+
+
+def _name_kind(name: str) -> tuple[str, str] | None:
+    """("strong"|"weak"|"public", kind label) when the name denotes a credential, else None."""
+    tokens = _name_tokens(name)
+    if not tokens:
+        return None
+    public_prefix = any(tuple(tokens[: len(p)]) == p for p in _PUBLIC_NAME_PREFIXES)
+    for j in range(len(tokens) - 1, -1, -1):
+        noun = tokens[j]
+        if noun not in _STRONG_NOUNS and noun not in _WEAK_NOUNS:
+            continue
+        trailing = tokens[j + 1 :]
+        if any(t in _QUALIFIERS for t in trailing):
+            continue
+        modifiers = tokens[:j]
+        previous = modifiers[-1] if modifiers else ""
+        label = _label(tokens, j)
+        if noun in _STRONG_NOUNS:
+            if any(
+                t not in _NEUTRAL_SUFFIXES and not t.isdigit() and not re.fullmatch(r"v\d+", t) for t in trailing
+            ) and noun in {"pass", "pw", "pat"}:
+                continue  # PASS_THROUGH, PAT_COUNT...
+            if (
+                noun
+                in {
+                    "password",
+                    "passwd",
+                    "pwd",
+                    "pw",
+                    "pass",
+                    "passphrase",
+                    "passcode",
+                    "passwort",
+                    "secret",
+                    "secrets",
+                }
+                or "private" in modifiers
+            ):
+                return ("strong", label)
+            if public_prefix or previous in _PUBLIC_MODIFIERS:
+                return ("public", label)
+            return ("strong", label)
+        # weak noun: must be the head (only neutral suffixes after it)
+        if any(t not in _NEUTRAL_SUFFIXES and not t.isdigit() and not re.fullmatch(r"v\d+", t) for t in trailing):
+            continue
+        if previous in _PUBLIC_MODIFIERS or (
+            public_prefix and "secret" not in modifiers and "private" not in modifiers
+        ):
+            return ("public", label)
+        if noun in {"key", "keys"} and (
+            previous in _KEY_MODIFIERS or any(m in {"secret", "private"} for m in modifiers)
+        ):
+            return ("strong", label)
+        if noun == "auth" and previous in {"basic", "http", "proxy", "smtp", "api"}:
+            return ("strong", label)
+        return ("weak", label)
+    return None
+
+
+def _label(tokens: list[str], j: int) -> str:
+    noun = tokens[j]
+    words = [_NOUN_LABELS.get(noun, noun)]
+    previous = tokens[j - 1] if j else ""
+    if noun in {"key", "keys", "token", "secret"} and previous and previous not in _PROVIDER_NAMES:
+        if previous in _KEY_MODIFIERS or previous in {
+            "access",
+            "refresh",
+            "bearer",
+            "bot",
+            "session",
+            "oauth",
+            "webhook",
+        }:
+            words.insert(0, "API" if previous == "api" else previous)
+    provider = next((_PROVIDER_NAMES[t] for t in tokens[:j] if t in _PROVIDER_NAMES), None)
+    if provider:
+        words.insert(0, provider)
+    text = " ".join(words)
+    return text
+
+
+# --------------------------------------------------------------------------------------------
+# Name + value rules
+# --------------------------------------------------------------------------------------------
+
+_AUTH_SCHEME = _Lazy(
+    r"^(?:Bearer|Basic|Token|Digest|Bot|ApiKey|Api-Key|SSWS|GenieKey|Splunk|OAuth|AWS4-HMAC-SHA256)\s+(?P<cred>\S.*)$",
+    re.I,
+)
+_AUTH_HEADER = _Lazy(
+    r"(?i:\b(?:proxy-)?authorization\s*[:=]\s*[\"']?|\b(?:bearer|basic|token)\s+)(?P<cred>(?:(?i:Bearer|Basic|Token)\s+)?[A-Za-z0-9._~+/=-]{12,})"
+)
+_NUMBER = _Lazy(r"^[+-]?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?[a-zA-Z%]{0,3}$")
+_EMAIL = _Lazy(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
+_HOSTNAME = _Lazy(
+    r"^(?:[a-z0-9-]+\.)+(?:com|net|org|io|dev|local|internal|cloud|amazonaws\.com|svc|cluster\.local|[a-z]{2})(?::\d+)?$"
+)
+
+
+def _plausible_secret(value: str, *, strong: bool) -> bool:
+    """Could this value be the credential a secret-named entry asks for?"""
+    v = value.strip()
+    if not v or is_reference_or_placeholder(v):
+        return False
+    low = v.lower()
+    if low in _BOOLEAN_LIKE or low in _CONFIG_VALUES or _IDENTIFIER.match(v) or _PUBLIC_VALUE.match(v):
+        return False
+    if _NUMBER.match(v):
+        return strong and v.isdigit() and len(v) >= 6  # a numeric PIN/password, not a count or duration
+    if re.match(r"^[a-z][a-z0-9+.-]*://", low) or _EMAIL.match(v) or _HOSTNAME.match(low) or _PASSWORD_HASH.match(v):
+        return False  # URL without credentials (caught by the URL rule), address, hash
+    if re.fullmatch(r"[\w.-]+\.(?:pem|key|crt|cer|p12|pfx|jks|json|txt|env|yaml|yml|conf|cfg|ini)", v, re.I):
+        return False  # a file name
+    if not strong:
+        return _looks_random(v) or _looks_random(v, 12) and _classes(v) >= 3
+    if len(v) < 4:
+        return False
+    if " " in v.strip() and len(v.split()) >= 5 and not _looks_random(v.replace(" ", ""), 20):
+        return False  # prose: a description, not a passphrase (passphrases are 3-4 words)
+    return True
+
+
+def _strip_auth_scheme(value: str) -> str:
+    m = _AUTH_SCHEME.match(value.strip())
+    return m.group("cred").strip() if m else value.strip()
+
+
+def _named_match(name: str, value: str, *, rule: str = "secret-named-variable") -> SecretMatch | None:
+    """The generic rule: a secret-named entry holding a plausible credential."""
+    nk = _name_kind(name)
+    if not nk or nk[0] == "public":
+        return None
+    strength, label = nk
+    tokens = _name_tokens(name)
+    credential = (
+        _strip_auth_scheme(value)
+        if tokens and tokens[-1] in {"authorization", "auth", "header"} or "authorization" in tokens
+        else value.strip()
+    )
+    if "kms" in tokens and not _looks_random(credential, 32):
+        return None  # a KMS key is addressed (id, alias), never held
+    if strength == "weak" and _UUID.match(credential):
+        return None
+    if tokens[-1:] == ["auth"] or "auth" in tokens[-2:]:
+        m = re.fullmatch(r"[^:\s]+:(?P<password>\S+)", credential)
+        if m and not is_reference_or_placeholder(m.group("password")) and not _PASSWORD_HASH.match(credential):
+            return _match(rule, f"{label} (user:password)", m.group("password"))
+    if not _plausible_secret(credential, strong=strength == "strong"):
+        return None
+    special = _special_named(tokens, credential)
+    if special:
+        return special
+    return _match(rule, label, credential)
+
+
+def _special_named(tokens: list[str], value: str) -> SecretMatch | None:
+    """Provider keys that have no prefix: recognised by name and exact shape."""
+    t = set(tokens)
+    if t & {"aws"} and "secret" in t and re.fullmatch(r"[A-Za-z0-9/+]{40}", value):
+        return _match("aws-secret-access-key", "AWS secret access key", value)
+    if t & {"session", "security"} and "token" in t and len(value) >= 100 and re.fullmatch(r"[A-Za-z0-9/+=]+", value):
+        return _match("aws-session-token", "AWS session token", value)
+    if t & {"dd", "datadog"} and "key" in t:
+        if "app" in t or "application" in t:
+            if re.fullmatch(r"[0-9a-f]{40}", value):
+                return _match("datadog-app-key", "Datadog application key", value)
+        elif re.fullmatch(r"[0-9a-f]{32}", value):
+            return _match("datadog-api-key", "Datadog API key", value)
+    if (
+        t & {"newrelic", "relic", "nr"}
+        and t & {"license", "licence"}
+        and re.fullmatch(r"[0-9a-fA-F]{40}|[0-9a-f]{36}NRAL", value)
+    ):
+        return _match("new-relic-key", "New Relic license key", value)
+    if "twilio" in t and "token" in t and re.fullmatch(r"[0-9a-f]{32}", value):
+        return _match("twilio-auth-token", "Twilio auth token", value)
+    if "heroku" in t and _UUID.match(value):
+        return _match("heroku-api-key", "Heroku API key", value)
+    return None
+
+
+_ASSIGNMENT = _Lazy(
+    r"(?P<key>[A-Za-z_][A-Za-z0-9_.\-]{1,80})[\"']?\s*(?P<op>=|:)\s*"
+    r"(?:\"(?P<dq>(?:[^\"\\]|\\.)*)\"|'(?P<sq>[^']*)'|(?P<bare>(?:\$\{[^}]*\}|\{\{.*?\}\}|\$\([^)]*\)|[^\s;,\"'}\])])+))"
+)
+
+
+def _embedded_matches(value: str) -> Iterator[SecretMatch]:
+    if "=" not in value and ":" not in value:
+        return
+    for m in _ASSIGNMENT.finditer(value):
+        key = m.group("key")
+        if m.group("op") == ":" and m.group("bare") is not None and m.group("bare").startswith("//"):
+            continue  # scheme://
+        raw = (
+            m.group("dq")
+            if m.group("dq") is not None
+            else m.group("sq")
+            if m.group("sq") is not None
+            else m.group("bare")
+        )
+        if raw is None:
+            continue
+        if m.group("bare") is not None and "&" in raw and "?" in value:
+            raw = raw.split("&", 1)[0]  # URL query separator
+        nk = _name_kind(key)
+        if not nk or nk[0] == "public":
+            continue
+        if nk[1].endswith("authorization header") or key.lower().endswith("authorization"):
+            rest = value[m.start("bare") if m.group("bare") is not None else m.start() :]
+            auth = _AUTH_SCHEME.match(rest.strip().strip("\"'"))
+            if auth:
+                raw = re.split(r"[\s\"',;]", auth.group("cred").strip(), maxsplit=1)[0]
+        found = _named_match(key, raw, rule="embedded-assignment")
+        if found:
+            yield SecretMatch(
+                "embedded-assignment", f"{found.kind} in an embedded setting", found.hint, found.fingerprint
+            )
+
+
+def _auth_header_matches(value: str) -> Iterator[SecretMatch]:
+    low = value.lower()
+    if "bearer" not in low and "basic" not in low and "authorization" not in low and "token " not in low:
+        return
+    for m in _AUTH_HEADER.finditer(value):
+        cred = _strip_auth_scheme(m.group("cred"))
+        if not is_reference_or_placeholder(cred) and (
+            _looks_random(cred, 12) or len(cred) >= 20 and _classes(cred) >= 2
+        ):
+            yield _match("authorization-header", "credential in an Authorization header", cred)
+
+
+def _structured(value: str) -> bool:
+    """JSON, key=value lists and templates: only the parts inside can be judged."""
+    import json
+
+    v = value.strip()
+    if v[:1] in "{[" and v[-1:] in "}]":
+        try:
+            return isinstance(json.loads(v), dict | list)
+        except ValueError:
+            return True
+    return len(re.findall(r"(?:^|[;&\s,])[A-Za-z_][A-Za-z0-9_.]*\s*=", v)) >= 2
+
+
+def scan_value(value: str, name: str = "") -> list[SecretMatch]:
+    """Every credential in one value, most specific first (de-duplicated by fingerprint)."""
+    if not value or not value.strip():
+        return []
+    found: list[SecretMatch] = []
+    seen: set[str] = set()
+
+    def add(matches: Iterator[SecretMatch] | list[SecretMatch]) -> None:
+        for match in matches:
+            if match.fingerprint not in seen:
+                seen.add(match.fingerprint)
+                found.append(match)
+
+    name_kind = _name_kind(name) if name else None
+    public_name = bool(name_kind and name_kind[0] == "public") or "firebase" in name.lower()
+    add(_provider_matches(value, public_name))
+    add(_url_matches(value))
+    add(_embedded_matches(value))
+    add(_auth_header_matches(value))
+    if name_kind and not found and not _structured(value) and not _TEMPLATE.search(value):
+        named = _named_match(name, value)
+        if named:
+            add([named])
+    if found and name_kind is None and _PUBLIC_VALUE.match(value.strip()):
+        return []
+    return found
+
+
+def classify_variable(name: str, value: str) -> SecretMatch | None:
+    """Judge one environment entry, log-driver option or label by its name and value together."""
+    if value is None:
+        return None
+    matches = scan_value(str(value), str(name or ""))
+    return matches[0] if matches else None
+
+
+# --------------------------------------------------------------------------------------------
+# Command lines
+# --------------------------------------------------------------------------------------------
+
+_MYSQL_FAMILY = frozenset(
+    "mysql mysqldump mysqladmin mysqlimport mysqlshow mysqlcheck mariadb mariadb-dump mysqlpump mysqlsh".split()
+)
+_SEPARATE_PASSWORD_FLAGS = {"sshpass": {"-p"}, "redis-cli": {"-a"}, "keydb-cli": {"-a"}, "valkey-cli": {"-a"}}
+_USERPASS_FLAGS = {"-u", "--user", "--proxy-user", "-U"}
+_USERPASS_PROGRAMS = frozenset("curl wget http https".split())
+
+
+_SUBSTITUTION = _Lazy(r"\$\((?:[^()]|\([^()]*\))*\)|`[^`]*`")
+
+
+def _split_shell(text: str) -> list[str]:
+    import shlex
+
+    text = _SUBSTITUTION.sub("${SUBSTITUTION}", text)  # $(cat /run/secrets/x) is a reference, keep it one token
+    try:
+        return shlex.split(text, posix=True)
+    except ValueError:
+        return text.split()
+
+
+def _program(token: str) -> str:
+    return token.rsplit("/", 1)[-1].lower()
+
+
+def _judge_flag(name: str, value: str) -> SecretMatch | None:
+    name = name.lstrip("-")
+    if name.startswith("D") and "." in name:
+        name = name[1:]  # -Dspring.datasource.password=...
+    low = name.lower()
+    if low in {"pass", "passin", "passout", "password"} and re.match(r"^(?:env|file|fd|stdin)(?::|$)", value):
+        return None  # openssl -pass env:VAR / file:path
+    if low in {"pass", "passin", "passout"} and value.startswith("pass:"):
+        value = value[5:]
+    matches = scan_value(value, name)
+    return matches[0] if matches else None
+
+
+def _scan_tokens(args: Sequence[str], depth: int = 0) -> Iterator[tuple[int, SecretMatch]]:
+    programs = {_program(a) for a in args if a and not a.startswith("-")}
+    consumed: set[int] = set()
+    for i, arg in enumerate(args):
+        if i in consumed or not arg:
+            continue
+        if depth < 2 and re.search(r"\s", arg.strip()):
+            whole = list(_provider_matches(arg)) + list(_url_matches(arg)) + list(_auth_header_matches(arg))
+            for match in whole:
+                yield i, match
+            for _, match in _scan_tokens(_split_shell(arg), depth + 1):
+                yield i, match
+            continue
+        matched = False
+        if arg.startswith("-") and "=" in arg:
+            flag, _, value = arg.partition("=")
+            found = _judge_flag(flag, value)
+            if found:
+                yield i, found
+                matched = True
+        elif arg.startswith("-") and len(arg) > 1:
+            flag = arg
+            nxt = args[i + 1] if i + 1 < len(args) else None
+            if flag.startswith("-p") and len(flag) > 2 and not flag.startswith("--") and programs & _MYSQL_FAMILY:
+                secret = flag[2:]
+                if not is_reference_or_placeholder(secret):
+                    yield i, _match("command-line-password", "password in a mysql -p argument", secret)
+                    matched = True
+            elif nxt is not None and not nxt.startswith("-"):
+                found = None
+                if any(flag in flags for prog, flags in _SEPARATE_PASSWORD_FLAGS.items() if prog in programs):
+                    if not is_reference_or_placeholder(nxt):
+                        found = _match("command-line-password", f"password passed with {flag}", nxt)
+                elif flag in _USERPASS_FLAGS and programs & _USERPASS_PROGRAMS and ":" in nxt:
+                    password = nxt.split(":", 1)[1]
+                    if password and not is_reference_or_placeholder(password):
+                        found = _match("command-line-password", f"password passed with {flag} user:password", password)
+                elif len(flag.lstrip("-")) > 1 or flag == "-P":
+                    nk = _name_kind(flag.lstrip("-"))
+                    if nk and nk[0] != "public":
+                        found = _judge_flag(flag, nxt)
+                if found:
+                    yield i + 1, found
+                    consumed.add(i + 1)
+                    matched = True
+        elif re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", arg):
+            name, _, value = arg.partition("=")
+            found = classify_variable(name, value)
+            if found:
+                yield i, found
+                matched = True
+        if not matched:
+            for match in scan_value(arg):
+                yield i, match
+
+
+def scan_arguments(args: Sequence[str]) -> list[tuple[int, SecretMatch]]:
+    """Credentials in a ``command``/``entryPoint`` array: (index of the argument holding it, match).
+
+    Understands ``--password=x``, ``--password x``, ``-Dx.password=y``, ``NAME=value`` assignments,
+    ``mysql -psecret``, ``sshpass -p``, ``redis-cli -a``, ``curl -u user:pass``, shell strings
+    (``sh -c '...'``, split and scanned recursively), URLs with credentials and provider tokens.
+    """
+    results: list[tuple[int, SecretMatch]] = []
+    seen: set[tuple[int, str]] = set()
+    clean = ["" if a is None else a if isinstance(a, str) else str(a) for a in args]
+    for index, match in _scan_tokens(clean):
+        key = (index, match.fingerprint)
+        if key not in seen:
+            seen.add(key)
+            results.append((index, match))
+    return results
