@@ -217,13 +217,23 @@ def cmd_deliver(args: argparse.Namespace) -> int:
     return EXIT_CLEAN if results else EXIT_FINDINGS
 
 
+class _CurrentStderr:
+    """Whatever sys.stderr is at write time (it is replaced under test runners and redirections)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def _quiet_logs(verbose: bool) -> None:
-    """Send the handler's structured logs to stderr, at WARNING unless --verbose."""
+    """Send the handler's structured logs to stderr (stdout is the command's output), WARNING unless --verbose."""
     from .handlers import logger
 
     handler = logger.registered_handler
     if hasattr(handler, "setStream"):
-        handler.setStream(sys.stderr)
+        handler.setStream(_CurrentStderr())
     logger.setLevel("DEBUG" if verbose else "WARNING")
 
 

@@ -150,11 +150,11 @@ def run_demo(template_path: str = "template.yaml", keep_server: bool = False) ->
                     group = container["logConfiguration"]["options"]["awslogs-group"]
                     found = logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"]
                     for log_group in (g for g in found if g["logGroupName"] == group):
-                        tags = logs.list_tags_for_resource(resourceArn=log_group["arn"].removesuffix(":*"))["tags"]
-                        print(
-                            f"log group {group}: exists, retention {log_group.get('retentionInDays', 'never expire')} days, "
-                            f"tags {tags}"
-                        )
+                        arn = log_group["arn"].removesuffix(":*")
+                        tags = logs.list_tags_for_resource(resourceArn=arn)["tags"]
+                        days = log_group.get("retentionInDays")
+                        retention = f"{days} days" if days else "never expire"
+                        print(f"log group {group}: exists, retention {retention}, tags {tags}")
 
                 _section("what the SNS subscriber received")
                 messages = sqs.receive_message(
