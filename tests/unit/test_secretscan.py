@@ -1,0 +1,389 @@
+"""Rules of ecsguard.secretscan: each with positive and negative cases, and the value never leaks.
+
+Every secret-looking value below is synthetic (assembled from a prefix and filler at run time).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import string
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ecsguard.secretscan import SecretMatch, classify_variable, fingerprint, is_reference_or_placeholder, scan_arguments
+
+ROOT = Path(__file__).resolve().parents[2]
+_rng = random.Random(4242)
+
+
+def rand(alphabet: str, n: int) -> str:
+    return "".join(_rng.choice(alphabet) for _ in range(n))
+
+
+ALNUM = string.ascii_letters + string.digits
+HEX = "0123456789abcdef"
+URLSAFE = ALNUM + "-_"
+
+# (rule, name, value) that must fire with exactly that rule
+POSITIVE = [
+    ("aws-access-key-id", "AWS_ACCESS_KEY_ID", "AKIA" + rand("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16)),
+    ("aws-access-key-id", "SOME_VALUE", "ASIA" + rand("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16)),
+    ("aws-secret-access-key", "AWS_SECRET_ACCESS_KEY", rand(ALNUM + "/+", 38) + "Q9"),
+    ("aws-session-token", "AWS_SESSION_TOKEN", "IQoJb3JpZ2luX2Vj" + rand(ALNUM + "/+", 300)),
+    ("github-token", "GITHUB_TOKEN", "ghp_" + rand(ALNUM, 36)),
+    ("github-token", "CONFIG", "ghs_" + rand(ALNUM, 36)),
+    ("github-token", "GH", "github_pat_" + rand(ALNUM, 22) + "_" + rand(ALNUM, 59)),
+    ("gitlab-token", "GITLAB", "glpat-" + rand(URLSAFE, 20)),
+    ("slack-token", "SLACK", "xoxb-" + rand("0123456789", 12) + "-" + rand("0123456789", 13) + "-" + rand(ALNUM, 24)),
+    (
+        "slack-webhook",
+        "ALERTS",
+        "https://hooks.slack.com/services/T"
+        + rand("ABCDEFGH0123", 8)
+        + "/B"
+        + rand("ABCDEFGH0123", 10)
+        + "/"
+        + rand(ALNUM, 24),
+    ),
+    ("stripe-secret-key", "STRIPE", "sk_live_" + rand(ALNUM, 24)),
+    ("stripe-secret-key", "STRIPE", "rk_live_" + rand(ALNUM, 24)),
+    ("stripe-secret-key", "STRIPE", "sk_test_" + rand(ALNUM, 24)),
+    ("sendgrid-api-key", "MAIL", "SG." + rand(URLSAFE, 22) + "." + rand(URLSAFE, 43)),
+    ("twilio-api-key", "TWILIO", "SK" + rand(HEX, 32)),
+    ("twilio-auth-token", "TWILIO_AUTH_TOKEN", rand(HEX, 32)),
+    ("google-api-key", "MAPS", "AIza" + rand(URLSAFE, 35)),
+    ("npm-token", "NPM", "npm_" + rand(ALNUM, 36)),
+    ("pypi-token", "TWINE_PASSWORD", "pypi-AgEIcHlwaS5vcmc" + rand(URLSAFE, 70)),
+    ("datadog-api-key", "DD_API_KEY", rand(HEX, 32)),
+    ("datadog-app-key", "DD_APP_KEY", rand(HEX, 40)),
+    ("new-relic-key", "NR", "NRAK-" + rand(string.ascii_uppercase + string.digits, 27)),
+    ("new-relic-key", "NEW_RELIC_LICENSE_KEY", rand(HEX, 40)),
+    (
+        "azure-storage-key",
+        "AZ",
+        "DefaultEndpointsProtocol=https;AccountName=x;AccountKey="
+        + rand(ALNUM + "+/", 86)
+        + "==;EndpointSuffix=core.windows.net",
+    ),
+    (
+        "private-key",
+        "TLS_KEY",
+        "-----BEGIN RSA PRIVATE KEY-----\\n"
+        + rand(ALNUM + "+/", 64)
+        + "\\n"
+        + rand(ALNUM + "+/", 64)
+        + "\\n-----END RSA PRIVATE KEY-----",
+    ),
+    ("jwt", "UPSTREAM", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJzdmMiLCJzY29wZSI6ImFkbWluIn0." + rand(URLSAFE, 43)),
+    ("openai-api-key", "OPENAI_API_KEY", "sk-proj-" + rand(URLSAFE, 60)),
+    ("anthropic-api-key", "LLM", "sk-ant-api03-" + rand(URLSAFE, 90)),
+    ("heroku-api-key", "HEROKU_API_KEY", "3b8f0c4e-2d1a-4f6b-9c7e-5a4d3c2b1a09"),
+    ("mailgun-api-key", "MG", "key-" + rand(HEX, 32)),
+    ("shopify-token", "SHOP", "shpat_" + rand(HEX, 32)),
+    ("digitalocean-token", "DO", "dop_v1_" + rand(HEX, 64)),
+    ("vault-token", "VAULT", "hvs." + rand(URLSAFE, 90)),
+    ("doppler-token", "DOPPLER", "dp.st.prd." + rand(ALNUM, 40)),
+    ("linear-api-key", "LINEAR", "lin_api_" + rand(ALNUM, 40)),
+    ("atlassian-api-token", "JIRA", "ATATT3xFfGF0" + rand(URLSAFE, 160)),
+    ("huggingface-token", "HF", "hf_" + rand(ALNUM, 34)),
+    ("url-credentials", "DATABASE_URL", "postgres://app:" + rand(ALNUM, 14) + "@db.internal:5432/app"),
+    ("url-credentials", "MONGO", "mongodb+srv://u:" + rand(ALNUM, 14) + "@cluster0.abcde.mongodb.net/db"),
+    ("url-credentials", "REDIS_URL", "redis://:" + rand(ALNUM, 20) + "@cache:6379/0"),
+    ("url-credentials", "BROKER", "amqp://guest:guest@rabbitmq:5672//"),
+    ("url-credentials", "DSN", "root:drone@tcp(127.0.0.1:3306)/drone?parseTime=true"),
+    ("embedded-assignment", "CONN", "Server=db;Database=App;User Id=sa;Password=" + rand(ALNUM, 12) + ";"),
+    ("embedded-assignment", "JDBC", "jdbc:sqlserver://db:1433;databaseName=a;user=sa;password=" + rand(ALNUM, 12)),
+    ("embedded-assignment", "JAVA_OPTS", "-Xmx1g -Dspring.datasource.password=" + rand(ALNUM, 12) + " -Dx=y"),
+    ("embedded-assignment", "SETTINGS", json.dumps({"db": {"host": "db", "password": rand(ALNUM, 12)}})),
+    ("embedded-assignment", "HEADERS", "Content-Type=application/json,X-Api-Key=" + rand(ALNUM, 32)),
+    ("embedded-assignment", "HEADERS", "Authorization: Bearer " + rand(ALNUM, 40)),
+    ("secret-named-variable", "DB_PASSWORD", "hunter2"),
+    ("secret-named-variable", "MYSQL_ROOT_PASSWORD", "rootpass"),
+    ("secret-named-variable", "DB_PASSWORD", "password123"),
+    ("secret-named-variable", "ADMIN_PASSWORD", "P@ssw0rd!"),
+    ("secret-named-variable", "SECRET_KEY_BASE", rand(HEX, 128)),
+    ("secret-named-variable", "DJANGO_SECRET_KEY", "django-insecure-" + rand(ALNUM, 40)),
+    ("secret-named-variable", "JWT_SECRET", rand(ALNUM, 32)),
+    ("secret-named-variable", "API_KEY", rand(ALNUM, 32)),
+    ("secret-named-variable", "SMTP_PASS", "Marble77!"),
+    ("secret-named-variable", "REDIS_PWD", "Canyon12#"),
+    ("secret-named-variable", "PASSPHRASE", "orange-falcon-river-marble"),
+    ("secret-named-variable", "CLIENT_SECRET", rand(ALNUM, 34)),
+    ("secret-named-variable", "ENCRYPTION_KEY", rand(ALNUM, 32)),
+    ("secret-named-variable", "SIGNING_KEY", rand(HEX, 64)),
+    ("secret-named-variable", "keyStorePassword", "Tr0mb0ne#"),
+    ("secret-named-variable", "splunk-token", "0e6c5f3a-1b2c-4d5e-8f90-a1b2c3d4e5f6"),
+    ("secret-named-variable", "DRONE_SECRET", "123456"),
+    ("secret-named-variable", "BASIC_AUTH", "admin:" + rand(ALNUM, 12)),
+    ("secret-named-variable", "HMAC_KEY", rand(HEX, 64)),
+]
+
+# (family, name, value) that must not fire
+NEGATIVE = [
+    ("reference", "DB_PASSWORD", "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-AbCdEf"),
+    ("reference", "API_KEY", "arn:aws:ssm:eu-west-1:123456789012:parameter/prod/api_key"),
+    ("reference", "ENCRYPTION_KEY", "arn:aws:kms:eu-west-1:123456789012:key/0e6c5f3a-1b2c-4d5e-8f90-a1b2c3d4e5f6"),
+    ("reference", "JWT_SECRET", "/prod/app/jwt-secret"),
+    ("reference", "DB_PASSWORD", "${db_password}"),
+    ("reference", "DB_PASSWORD", "{{resolve:secretsmanager:prod/db:SecretString:password}}"),
+    ("reference", "DB_PASSWORD", "$(DB_PASSWORD)"),
+    ("reference", "DB_PASSWORD", "%(db_password)s"),
+    ("reference", "DB_PASSWORD", "{{ must_env `DB_PASSWORD` }}"),
+    ("reference", "IMAGE", "<IMAGE1_NAME>"),
+    ("reference", "OPENAI_API_KEY", "$OPENAI_API_KEY"),
+    ("reference", "DATABASE_URL", "${{ secrets.DATABASE_URL }}"),
+    ("reference", "DATABASE_URL", "postgres://${user}:${password}@${host}/db"),
+    ("reference", "CONFIG", '{"username": "${database_username}", "password": "${database_password}"}'),
+    ("reference", "JAVA_OPTS", "-Dspring.datasource.password=${DB_PASSWORD} -Xmx1g"),
+    ("placeholder", "DB_PASSWORD", "changeme"),
+    ("placeholder", "DB_PASSWORD", "<password>"),
+    ("placeholder", "API_KEY", "xxx"),
+    ("placeholder", "API_KEY", "REPLACE_ME"),
+    ("placeholder", "API_KEY", "your-api-key-here"),
+    ("placeholder", "API_KEY", ""),
+    ("placeholder", "TOKEN", "true"),
+    ("placeholder", "TOKEN", "none"),
+    ("placeholder", "DB_PASSWORD", "password"),
+    ("placeholder", "GITHUB_SECRET", "string"),
+    ("placeholder", "AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE"),
+    ("placeholder", "AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
+    ("placeholder", "GITHUB_TOKEN", "ghp_" + "x" * 36),
+    ("placeholder", "DATABASE_URL", "postgres://user:password@localhost/db"),
+    ("placeholder", "REDIS", "YOUR_ELASTICACHE_ENDPOINT:6379"),
+    ("config", "PASSWORD_MIN_LENGTH", "12"),
+    ("config", "TOKEN_TTL", "3600"),
+    ("config", "DB_PASSWORD_FILE", "/run/secrets/db"),
+    ("config", "API_KEY_HEADER", "X-Api-Key"),
+    ("config", "SECRET_NAME", "prod/db"),
+    ("config", "JWT_ALGORITHM", "HS256"),
+    ("config", "AUTH_TYPE", "basic"),
+    ("config", "KEY_ID", "2024-01"),
+    ("config", "DB_SECRET_ARN", "arn:aws:secretsmanager:us-east-1:123456789012:secret:x"),
+    ("config", "VAULT_ADDR", "https://vault.internal:8200"),
+    ("config", "PASSWORD_RESET_URL", "https://example.com/reset"),
+    ("config", "ALLOW_EMPTY_PASSWORD", "yes"),
+    ("config", "CACHE_KEY", "v2-user-profile"),
+    ("config", "SORT_KEY", "created_at"),
+    ("config", "MAX_TOKENS", "4096"),
+    ("identifier", "REQUEST_ID", "0e6c5f3a-1b2c-4d5e-8f90-a1b2c3d4e5f6"),
+    ("identifier", "GIT_SHA", rand(HEX, 40)),
+    ("identifier", "IMAGE_DIGEST", "sha256:" + rand(HEX, 64)),
+    ("identifier", "VPC", "vpc-0a1b2c3d4e5f67890"),
+    ("identifier", "TWILIO_ACCOUNT_SID", "AC" + rand(HEX, 32)),
+    ("public", "STRIPE_PUBLISHABLE_KEY", "pk_live_" + rand(ALNUM, 24)),
+    ("public", "MAPBOX_TOKEN", "pk.eyJ1Ijoi" + rand(ALNUM, 20) + "." + rand(URLSAFE, 22)),
+    ("public", "RECAPTCHA_SITE_KEY", "6L" + rand(URLSAFE, 38)),
+    ("public", "SENTRY_DSN", "https://" + rand(HEX, 32) + "@o12345.ingest.sentry.io/123"),
+    ("public", "GA_ID", "G-" + rand("ABCDEFGHJK0123456789", 10)),
+    ("public", "NEXT_PUBLIC_FIREBASE_API_KEY", "AIza" + rand(URLSAFE, 35)),
+    ("public", "SSH_PUBLIC_KEY", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI" + rand(ALNUM, 43) + " ci@example"),
+    ("url", "API_URL", "https://api.example.com/v1"),
+    ("url", "GIT", "https://user@git.example.com/org/repo.git"),
+    ("url", "GRAFANA", "https://<userid>@logs-prod-us-west2.grafana.net/loki/api/v1/push"),
+    ("ordinary", "LOG_LEVEL", "debug"),
+    ("ordinary", "JAVA_OPTS", "-Xms512m -Xmx1g -XX:+UseG1GC"),
+    ("ordinary", "NODE_ENV", "production"),
+    ("ordinary", "IMAGE", "nginx:1.25@sha256:" + rand(HEX, 64)),
+]
+
+
+@pytest.mark.parametrize(("rule", "name", "value"), POSITIVE, ids=[f"{r}:{n}" for r, n, _ in POSITIVE])
+def test_rule_fires(rule: str, name: str, value: str) -> None:
+    match = classify_variable(name, value)
+    assert match is not None, f"{name} should be a {rule}"
+    assert match.rule == rule
+
+
+@pytest.mark.parametrize(("family", "name", "value"), NEGATIVE, ids=[f"{f}:{n}" for f, n, _ in NEGATIVE])
+def test_not_a_secret(family: str, name: str, value: str) -> None:
+    assert classify_variable(name, value) is None
+
+
+KNOWN_PREFIXES = {
+    "",
+    "AKIA",
+    "ASIA",
+    "IQoJb3JpZ2luX2Vj",
+    "ghp_",
+    "ghs_",
+    "github_pat_",
+    "glpat-",
+    "xoxb-",
+    "https://hooks.slack.com/",
+    "sk_live_",
+    "rk_live_",
+    "sk_test_",
+    "SG.",
+    "SK",
+    "AIza",
+    "npm_",
+    "pypi-",
+    "NRAK-",
+    "-----BEGIN RSA PRIVATE KEY-----",
+    "eyJ",
+    "sk-proj-",
+    "sk-ant-api03-",
+    "key-",
+    "shpat_",
+    "dop_v1_",
+    "hvs.",
+    "dp.st.",
+    "lin_api_",
+    "ATATT3",
+    "hf_",
+}
+
+
+@pytest.mark.parametrize(("rule", "name", "value"), POSITIVE, ids=[f"{r}:{n}" for r, n, _ in POSITIVE])
+def test_hint_and_repr_never_show_the_value(rule: str, name: str, value: str) -> None:
+    match = classify_variable(name, value)
+    assert match is not None
+    shown, _, rest = match.hint.partition("…")
+    assert shown in KNOWN_PREFIXES, match.hint
+    assert rest.startswith(" (") and rest.endswith(" chars)")
+    secret_part = value[len(shown) :] if value.startswith(shown) else value
+    # the kind is a label chosen from the rule and the *name* (it may say "password"); everything else is checked
+    texts = (match.hint, match.rule, repr(match).replace(repr(match.kind), ""))
+    for start in range(0, max(1, len(secret_part) - 6)):
+        window = secret_part[start : start + 6]
+        if len(window) == 6 and len(set(window)) > 2 and window.isalnum() and window not in shown:
+            assert not any(window in text for text in texts), (window, match.hint)
+
+
+def test_hints_show_only_the_known_prefix() -> None:
+    token = "ghp_" + rand(ALNUM, 36)
+    assert classify_variable("X", token).hint == "ghp_… (40 chars)"
+    key = "sk_live_" + rand(ALNUM, 24)
+    assert classify_variable("X", key).hint == "sk_live_… (32 chars)"
+    assert classify_variable("X", "AKIA" + rand("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16)).hint == "AKIA… (20 chars)"
+    assert classify_variable("DB_PASSWORD", "hunter2").hint == "… (7 chars)"
+
+
+def test_fingerprint_is_of_the_credential_part_only() -> None:
+    password = rand(ALNUM, 16)
+    match = classify_variable("DATABASE_URL", f"postgres://app:{password}@db:5432/app")
+    assert match.fingerprint == fingerprint(password)
+    assert fingerprint("x") == "sha256:2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881"
+    bearer = rand(ALNUM, 40)
+    assert classify_variable("AUTHORIZATION", f"Bearer {bearer}").fingerprint == fingerprint(bearer)
+
+
+def test_canary_never_appears_anywhere() -> None:
+    canary = "CanaryPw" + rand(ALNUM, 20)
+    for name, value in [
+        ("DB_PASSWORD", canary),
+        ("DATABASE_URL", f"mysql://root:{canary}@db/app"),
+        ("JAVA_OPTS", f"-Dspring.datasource.password={canary}"),
+        ("SETTINGS", json.dumps({"password": canary})),
+    ]:
+        match = classify_variable(name, value)
+        assert match is not None, name
+        blob = " ".join([match.rule, match.kind, match.hint, match.fingerprint, repr(match)])
+        assert canary not in blob and canary[:10] not in blob
+    for index, match in scan_arguments(["sh", "-c", f"mysql -uroot -p{canary} db"]):
+        assert index == 2 and canary not in repr(match)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "arn:aws:secretsmanager:us-east-1:123456789012:secret:x",
+        "/prod/db/password",
+        "${X}",
+        "{{resolve:ssm:/a/b}}",
+        "$(X)",
+        "%(x)s",
+        "{{ must_env `X` }}",
+        "<IMAGE1_NAME>",
+        "changeme",
+        "",
+        "REPLACE_ME",
+        "your-api-key-here",
+        "ssm://prod/db",
+        "alias/app",
+    ],
+)
+def test_is_reference_or_placeholder(value: str) -> None:
+    assert is_reference_or_placeholder(value)
+
+
+@pytest.mark.parametrize("value", ["hunter2", "P@ssw0rd!", "ghp_" + rand(ALNUM, 36), "password123", "drone"])
+def test_real_values_are_not_placeholders(value: str) -> None:
+    assert not is_reference_or_placeholder(value)
+
+
+# ----------------------------------------------------------------------------- arguments
+
+ARG_POSITIVE = [
+    (["./server", "--db-password=" + "Marble77x", "--port", "8080"], 1),
+    (["./worker", "--api-token", rand(ALNUM, 32)], 2),
+    (["java", "-Dspring.datasource.password=Canyon12x", "-jar", "app.jar"], 1),
+    (["mysql", "-h", "db", "-uroot", "-pS3cretPw", "app"], 4),
+    (["sh", "-c", "mysql -h db -u root -pS3cretPw app < /init.sql"], 2),
+    (["sh", "-c", "export GITHUB_TOKEN=ghp_" + rand(ALNUM, 36) + " && ./release.sh"], 2),
+    (["migrate", "-database", "postgres://app:" + rand(ALNUM, 16) + "@db:5432/app", "up"], 2),
+    (["redis-cli", "-h", "cache", "-a", rand(ALNUM, 20), "ping"], 4),
+    (["sshpass", "-p", rand(ALNUM, 12), "ssh", "deploy@bastion"], 2),
+    (["curl", "-u", "admin:" + rand(ALNUM, 14), "https://grafana.internal"], 2),
+    (["bash", "-lc", "PGPASSWORD=" + rand(ALNUM, 14) + " psql -h db -c 'select 1'"], 2),
+    (["app", "sk_live_" + rand(ALNUM, 24)], 1),
+]
+
+ARG_NEGATIVE = [
+    ["bundle", "exec", "rackup", "app/config.ru", "-o", "0.0.0.0", "-p", "8080"],
+    ["./server", "--password-file", "/run/secrets/db"],
+    ["sh", "-c", "mysql -h db -u root -p$MYSQL_ROOT_PASSWORD app"],
+    ["java", "-Dspring.datasource.password=${DB_PASSWORD}", "-jar", "app.jar"],
+    ["sh", "-c", "export DB_PASSWORD=$(cat /run/secrets/db) && exec ./server"],
+    ["./app", "--token-ttl", "3600", "--secret-name", "prod/app"],
+    ["aws", "secretsmanager", "get-secret-value", "--secret-id", "prod/db"],
+    ["./server", "--key", "/etc/ssl/private/server.key"],
+    ["sh", "-c", "echo 'expvar_port: 15000' >> /etc/datadog-agent/datadog.yaml ; /init"],
+    ["docker-login", "--password-stdin"],
+    ["mysql", "-p"],
+    [],
+]
+
+
+@pytest.mark.parametrize(("args", "index"), ARG_POSITIVE)
+def test_arguments_fire_at_the_right_index(args: list[str], index: int) -> None:
+    found = scan_arguments(args)
+    assert found, args[0]
+    assert found[0][0] == index
+    assert all(isinstance(m, SecretMatch) for _, m in found)
+
+
+@pytest.mark.parametrize("args", ARG_NEGATIVE)
+def test_arguments_not_secret(args: list[str]) -> None:
+    assert scan_arguments(args) == []
+
+
+def test_arguments_keep_indices_with_odd_items() -> None:
+    found = scan_arguments(["x", None, "--password", "Marble77x"])  # type: ignore[list-item]
+    assert [i for i, _ in found] == [3]
+
+
+# ----------------------------------------------------------------------------- corpus and cost
+
+
+def test_corpus_is_generated_and_labeled() -> None:
+    rows = [json.loads(line) for line in (ROOT / "tests/data/secrets_corpus.jsonl").read_text().splitlines()]
+    assert len(rows) >= 400
+    assert sum(r["secret"] for r in rows) >= len(rows) / 3
+    assert {r["where"] for r in rows} == {"environment", "option", "argument"}
+    check = subprocess.run([sys.executable, str(ROOT / "benchmarks/make_secrets_corpus.py"), "--check"], check=False)
+    assert check.returncode == 0, "tests/data/secrets_corpus.jsonl is stale: rerun benchmarks/make_secrets_corpus.py"
+
+
+def test_no_regex_is_compiled_at_import() -> None:
+    layer = str(ROOT / "layers/ecsguard")
+    code = (
+        f"import sys; sys.path.insert(0, {layer!r}); import ecsguard.secretscan as s; "
+        "print(sum(1 for v in vars(s).values() if isinstance(v, s._Lazy) and v._compiled is not None), s._provider_rules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["0", "None"]
