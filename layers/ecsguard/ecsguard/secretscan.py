@@ -283,7 +283,7 @@ def _looks_random(value: str, min_length: int = 16) -> bool:
     if len(v) < min_length or re.search(r"\s", v) or _UUID.match(v) or _IDENTIFIER.match(v):
         return False
     if re.fullmatch(r"[0-9a-fA-F]+", v):
-        return len(v) >= 24 and len(set(v.lower())) >= 8
+        return len(v) >= 16 and len(set(v.lower())) >= 8
     if not re.fullmatch(r"[A-Za-z0-9+/=_.~:@!#$%^&*-]+", v):
         return False
     if _wordy(v):
@@ -838,6 +838,19 @@ def _plausible_secret(value: str, *, strong: bool) -> bool:
     return True
 
 
+_ECHO_WORDS = frozenset("id name key token cookie header value sid string text my the default".split())
+
+
+def _echoes_name(value: str, tokens: list[str]) -> bool:
+    """``SESSION_KEY=sessionid``, ``CSRF_TOKEN=csrftoken``: the value only repeats the name (a setting's label)."""
+    if not re.fullmatch(r"[A-Za-z_.-]+", value):
+        return False
+    rest = value.lower()
+    for word in sorted(set(tokens) | _ECHO_WORDS, key=len, reverse=True):
+        rest = rest.replace(word, "")
+    return not re.sub(r"[_.-]", "", rest)
+
+
 def _strip_auth_scheme(value: str) -> str:
     m = _AUTH_SCHEME.match(value.strip())
     return m.group("cred").strip() if m else value.strip()
@@ -864,6 +877,8 @@ def _named_match(name: str, value: str, *, rule: str = "secret-named-variable") 
         if m and not is_reference_or_placeholder(m.group("password")) and not _PASSWORD_HASH.match(credential):
             return _match(rule, f"{label} (user:password)", m.group("password"))
     if not _plausible_secret(credential, strong=strength == "strong"):
+        return None
+    if _echoes_name(credential, tokens):
         return None
     special = _special_named(tokens, credential)
     if special:
@@ -978,8 +993,9 @@ def scan_value(value: str, name: str = "") -> list[SecretMatch]:
     public_name = bool(name_kind and name_kind[0] == "public") or "firebase" in name.lower()
     add(_provider_matches(value, public_name))
     add(_url_matches(value))
-    add(_embedded_matches(value))
-    add(_auth_header_matches(value))
+    literal = _TEMPLATE.sub("${T}", value) if "$" in value or "{" in value or "%" in value else value
+    add(_embedded_matches(literal))  # ${X:-default}, {{ x }}: template syntax is not an assignment
+    add(_auth_header_matches(literal))
     if name_kind and not found and not _structured(value) and not _TEMPLATE.search(value):
         named = _named_match(name, value)
         if named:
