@@ -129,7 +129,7 @@ def calls_per_event() -> None:
             if path.stem == "clean":
                 session.client("logs").create_log_group(logGroupName="/ecs/billing-api")
             calls: list[str] = []
-            session.events.register("before-call", lambda model, **_: calls.append(model.name))
+            session.events.register("before-call", lambda model, calls=calls, **_: calls.append(model.name))
             settings = Settings(topic_arn=topic, idempotency_table="ecsguard-idempotency")
             handler = make_registration_handler(settings=settings, clients=Clients(session=session))
             handler(event, lambda_context("bench"))
