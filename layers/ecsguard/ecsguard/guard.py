@@ -19,6 +19,7 @@ from .aws import Clients
 from .checks import CheckContext, run_checks
 from .events import Registration, SkipEvent, parse_registration
 from .facts import AwsFacts, Facts
+from .migration import remediate_plaintext_secrets
 from .model import Finding, TaskDefinition
 from .policy import Settings, ignored_checks, is_exempt, registered_by_ecsguard
 
@@ -97,6 +98,9 @@ def _create_log_groups(
         )
         for group_region, group in destinations
     ]
+
+
+REMEDIATIONS["plaintext-secret"] = remediate_plaintext_secrets  # ecsguard.migration: move values to a secret store
 
 
 def read_task_definition(clients: Clients, region: str, reference: str) -> TaskDefinition:

@@ -41,7 +41,11 @@ def worst_severity(severities: list[str]) -> str:
 
 def overall_action(report: Report) -> str:
     """One word for the ``action`` attribute: blocked, remediated, action-failed or notified."""
-    if any(result.action == "deregister-revision" and result.ok and result.changed for result in report.actions):
+    # A secret migration deregisters the leaking revision after registering its fix: that is remediated, not blocked.
+    migrated = any(r.action == "register-revision" and r.ok and r.changed for r in report.actions)
+    blocking = "block" in report.modes.values()
+    deregistered = any(r.action == "deregister-revision" and r.ok and r.changed for r in report.actions)
+    if deregistered and (blocking or not migrated):
         return "blocked"
     if any(not result.ok for result in report.actions):
         return "action-failed"
