@@ -387,3 +387,21 @@ def test_no_regex_is_compiled_at_import() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["0", "None"]
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("POSTGRES_PASSWORD", "postgres"),
+        ("ADMIN_PASSWORD", "admin"),
+        ("GF_SECURITY_ADMIN_PASSWORD", "admin"),
+        ("MYSQL_ROOT_PASSWORD", "root"),
+    ],
+)
+def test_vendor_default_password_repeating_the_name_is_a_credential(name, value):
+    assert classify_variable(name, value) is not None
+
+
+@pytest.mark.parametrize("name, value", [("DB_PASSWORD", "db_password"), ("SESSION_KEY", "sessionid")])
+def test_value_spelling_the_name_is_a_label(name, value):
+    assert classify_variable(name, value) is None

@@ -851,6 +851,16 @@ def _echoes_name(value: str, tokens: list[str]) -> bool:
     return not re.sub(r"[_.-]", "", rest)
 
 
+_PASSWORD_NOUNS = frozenset("password passwd pwd pw pass passphrase passcode passwort".split())
+
+
+def _default_password(value: str, tokens: list[str]) -> bool:
+    """``POSTGRES_PASSWORD=postgres``, ``ADMIN_PASSWORD=admin``: a password that repeats a word of its name is a
+    vendor default, and a default password in a deployed definition is a real (and guessable) credential. Only a
+    value that spells the password noun itself (``DB_PASSWORD=db_password``) is a label."""
+    return bool(_PASSWORD_NOUNS & set(tokens)) and not any(noun in value.lower() for noun in ("pass", "pwd", "pw"))
+
+
 def _strip_auth_scheme(value: str) -> str:
     m = _AUTH_SCHEME.match(value.strip())
     return m.group("cred").strip() if m else value.strip()
@@ -878,7 +888,7 @@ def _named_match(name: str, value: str, *, rule: str = "secret-named-variable") 
             return _match(rule, f"{label} (user:password)", m.group("password"))
     if not _plausible_secret(credential, strong=strength == "strong"):
         return None
-    if _echoes_name(credential, tokens):
+    if _echoes_name(credential, tokens) and not _default_password(credential, tokens):
         return None
     special = _special_named(tokens, credential)
     if special:
