@@ -36,6 +36,7 @@ def test_modes_parse():
         ({"ECSGUARD_LOG_KMS_KEY_ARN": "alias/logs"}, "ECSGUARD_LOG_KMS_KEY_ARN"),
         ({"ECSGUARD_SECRET_ALLOWLIST": "sha256:abc"}, "ECSGUARD_SECRET_ALLOWLIST"),
         ({"ECSGUARD_SECRET_STORE": "vault"}, "ECSGUARD_SECRET_STORE"),
+        ({"ECSGUARD_SECRET_KMS_KEY_ID": "alias/secrets"}, "ECSGUARD_SECRET_KMS_KEY_ID"),
         ({"ECSGUARD_DELETE_LEAKING_REVISION": "yes"}, "ECSGUARD_DELETE_LEAKING_REVISION"),
     ],
 )

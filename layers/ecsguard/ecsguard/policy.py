@@ -127,6 +127,12 @@ class Settings:
             else:
                 allowlist.add(item.lower())
 
+        secret_kms = get("ECSGUARD_SECRET_KMS_KEY_ID")
+        if secret_kms and not _ARN.match(secret_kms):
+            raise ConfigError(
+                f"ECSGUARD_SECRET_KMS_KEY_ID: {secret_kms!r} is not a KMS key ARN (the role's policy is scoped to the ARN)"
+            )
+
         store = (get("ECSGUARD_SECRET_STORE") or "secretsmanager").lower()
         if store not in {"secretsmanager", "ssm"}:
             raise ConfigError(f"ECSGUARD_SECRET_STORE: use secretsmanager or ssm, got {store!r}")
@@ -140,7 +146,7 @@ class Settings:
             secret_allowlist=frozenset(allowlist),
             idempotency_table=get("ECSGUARD_IDEMPOTENCY_TABLE"),
             secret_store=store,
-            secret_kms_key_id=get("ECSGUARD_SECRET_KMS_KEY_ID"),
+            secret_kms_key_id=secret_kms,
             secret_name_prefix=get("ECSGUARD_SECRET_NAME_PREFIX") or "ecsguard/",
             delete_leaking_revision=flag("ECSGUARD_DELETE_LEAKING_REVISION"),
             grant_execution_role=flag("ECSGUARD_GRANT_EXECUTION_ROLE"),
