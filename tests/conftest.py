@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "layers" / "ecsguard"))  # the core, also when not pip-installed
 
 EVENTS = ROOT / "events"
-CORPUS = ROOT.parent / "shared" / "corpus"
+CORPUS = ROOT / "tests" / "data" / "corpus"  # a copy of ../shared/corpus (see its NOTICE.md)
 REGION = "us-east-1"
 ACCOUNT = "123456789012"  # moto's default account, also the account of every events/ file
 

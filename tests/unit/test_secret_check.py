@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
-
-import pytest
 
 from ecsguard import secretscan
 from ecsguard.checks import CheckContext, load_all
 from ecsguard.checks.secrets import plaintext_secret, scan_container
 from ecsguard.model import Container, parse_document
 
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "taskdefs"
+from conftest import CORPUS
+
 CANARY = "CanaryValue7f3Q9zK2mXw"  # synthetic
 
 
@@ -126,11 +124,12 @@ def test_scan_container_serves_run_task_overrides() -> None:
 _TEMPLATE = re.compile(r"\$\{|\$[A-Za-z_(]|\{\{|\{[a-z_]+\}|<[^>]+>|^[A-Z][A-Z0-9_]*$")
 
 
-@pytest.mark.skipif(not CORPUS.is_dir(), reason="shared corpus of real task definitions not present")
 def test_real_task_definitions_flag_only_real_looking_credentials() -> None:
     """71 task definitions written by other people: template placeholders never fire."""
     flagged: list[tuple[str, str]] = []
-    for path in sorted(CORPUS.glob("*.json")):
+    files = sorted((CORPUS / "taskdefs").glob("*.json"))
+    assert len(files) == 71
+    for path in files:
         document = json.loads(path.read_bytes().decode("utf-8-sig"))
         td = parse_document(document)
         for container in td.containers:
