@@ -60,10 +60,7 @@ class Report:
                 for f in self.findings
             ],
             "exempted": sorted({f.check for f in self.exempted}),
-            "actions": [
-                {"action": a.action, "target": a.target, "ok": a.ok, "changed": a.changed, "detail": a.detail}
-                for a in self.actions
-            ],
+            "actions": [_action_dict(a) for a in self.actions],
             "messageId": self.message_id,
         }
 
@@ -155,10 +152,24 @@ def act(report: Report, settings: Settings, clients: Clients) -> list[ActionResu
     return results
 
 
+# Runs ``work`` at most once per key (duplicate EventBridge deliveries) and returns its result.
+Once = Callable[[str, Callable[[], dict[str, Any]]], dict[str, Any]]
+
+
 def process_registration(
-    event: Mapping[str, Any], *, settings: Settings, clients: Clients, facts: Facts | None = None
+    event: Mapping[str, Any],
+    *,
+    settings: Settings,
+    clients: Clients,
+    facts: Facts | None = None,
+    once: Once | None = None,
 ) -> dict[str, Any]:
-    """Handle one RegisterTaskDefinition event end to end; returns a summary (never secret values)."""
+    """Handle one RegisterTaskDefinition event end to end; returns a summary (never secret values).
+
+    Checks always run (they only read). Actions and the notification run through ``once`` keyed on
+    CloudTrail's eventID, so a duplicate delivery neither acts nor notifies twice; a clean
+    definition never reaches it, which keeps the idempotency store off the common path.
+    """
     try:
         registration: Registration = parse_registration(event)
         call = registration.call
@@ -189,14 +200,20 @@ def process_registration(
         modes={f.check: settings.mode(f.check) for f in findings},
         exempted=exempted,
     )
-    report.actions = act(report, settings, clients)
-    if findings:
+
+    def act_and_notify() -> dict[str, Any]:
+        report.actions = act(report, settings, clients)
         if settings.topic_arn:
-            report.message_id = notify.publish(
-                clients("sns", _topic_region(settings.topic_arn)), settings.topic_arn, notify.render(report)
-            )
+            topic_region = settings.topic_arn.split(":")[3]
+            report.message_id = notify.publish(clients("sns", topic_region), settings.topic_arn, notify.render(report))
         else:
             logger.warning("findings not published: no topic configured (ECSGUARD_TOPIC_ARN)")
+        return {"actions": [_action_dict(a) for a in report.actions], "messageId": report.message_id}
+
+    if findings:
+        outcome = once(call.event_id, act_and_notify) if once and call.event_id else act_and_notify()
+        report.actions = [ActionResult(**a) for a in outcome["actions"]]
+        report.message_id = outcome["messageId"]
     logger.info(
         "task definition checked",
         extra={
@@ -210,5 +227,11 @@ def process_registration(
     return report.summary()
 
 
-def _topic_region(topic_arn: str) -> str:
-    return topic_arn.split(":")[3]
+def _action_dict(result: ActionResult) -> dict[str, Any]:
+    return {
+        "action": result.action,
+        "target": result.target,
+        "ok": result.ok,
+        "changed": result.changed,
+        "detail": result.detail,
+    }
