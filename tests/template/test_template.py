@@ -189,6 +189,23 @@ REGISTER_TASK_DEFINITION_ACTIONS = {
     "ssm:GetParameter",
     "sqs:SendMessage",
 }
+# Exactly what the RunTask/StartTask function calls: read the launched definition (tags), stop the
+# tasks a blocked call started, read overrides back when CloudTrail omitted them, notify, deduplicate.
+RUN_TASK_ACTIONS = {
+    "ecs:DescribeTaskDefinition",
+    "ecs:StopTask",
+    "ecs:DescribeTasks",
+    "logs:CreateLogStream",
+    "logs:PutLogEvents",
+    "sns:Publish",
+    "kms:GenerateDataKey*",
+    "kms:Decrypt",
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "sqs:SendMessage",
+}
 CONDITIONAL_ACTIONS = {
     "ecs:DeleteTaskDefinitions": ("DeleteLeakingRevision", "true"),
     "iam:GetRole": ("GrantExecutionRole", "true"),
@@ -317,6 +334,7 @@ def test_sam_build(sam: str, sam_env: dict[str, str], tmp_path: Path) -> None:
     assert (build / "CoreLayer" / "python" / "ecsguard" / "policy.py").exists()
     assert (build / "CoreLayer" / "python" / "aws_lambda_powertools").is_dir(), "layer requirements not installed"
     assert (build / "RegisterTaskDefinitionFunction" / "app.py").exists()
+    assert (build / "RunTaskFunction" / "app.py").exists()
 
 
 # --------------------------------------------------------------------------- shape
@@ -522,6 +540,45 @@ def test_register_task_definition_role_is_exactly_what_the_function_calls(
     log_group = template["Resources"]["RegisterTaskDefinitionLogGroup"]["Properties"]
     assert log_group["LogGroupName"] == {"Fn::Sub": "/aws/lambda/${RegisterTaskDefinitionFunction}"}
     assert "RetentionInDays" in log_group
+
+
+def test_run_task_role_is_exactly_what_the_function_calls(
+    template: dict[str, Any], functions: dict[str, dict[str, Any]]
+) -> None:
+    role = role_id(functions["RunTaskFunction"], template)
+    assert role is not None and role != role_id(functions["RegisterTaskDefinitionFunction"], template)
+    stmts = role_statements(template, role)
+    assert allowed_actions(stmts) == RUN_TASK_ACTIONS
+    task_scope = {"Fn::Sub": "arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:task/*"}
+    for action in ("ecs:StopTask", "ecs:DescribeTasks"):
+        granted = [s for s, _ in stmts if action in as_list(s["Action"])]
+        assert granted and all(s["Resource"] == task_scope for s in granted), f"{action}: only tasks of this account"
+    star = {a for s, _ in stmts if "*" in as_list(s["Resource"]) for a in as_list(s["Action"])}
+    assert star == {"ecs:DescribeTaskDefinition"}
+    own_logs = [s for s, _ in stmts if "logs:PutLogEvents" in as_list(s["Action"])]
+    assert [s["Resource"] for s in own_logs] == [{"Fn::GetAtt": ["RunTaskLogGroup", "Arn"]}]
+    log_group = template["Resources"]["RunTaskLogGroup"]["Properties"]
+    assert log_group["LogGroupName"] == {"Fn::Sub": "/aws/lambda/${RunTaskFunction}"}
+    assert "RetentionInDays" in log_group
+    alarmed = {
+        r["Properties"]["Dimensions"][0]["Value"]["Ref"]
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::CloudWatch::Alarm" and r["Properties"]["MetricName"] == "Errors"
+    }
+    assert alarmed == set(functions), "an Errors alarm for every function"
+
+
+def test_run_task_rule_pattern(rules: list[Rule]) -> None:
+    [rule] = [r for r in rules if r.function == "RunTaskFunction"]
+    assert rule.pattern == {
+        "source": ["aws.ecs"],
+        "detail-type": ["AWS API Call via CloudTrail"],
+        "detail": {
+            "eventSource": ["ecs.amazonaws.com"],
+            "eventName": ["RunTask", "StartTask"],
+            "errorCode": [{"exists": False}],
+        },
+    }
 
 
 # --------------------------------------------------------------------------- events vs rules

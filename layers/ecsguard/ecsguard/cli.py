@@ -136,7 +136,7 @@ def _settings(args: argparse.Namespace, **overrides: str) -> Settings:
 
 
 # Folder of a function under functions/ -> factory of its handler in ecsguard.handlers.
-HANDLER_FACTORIES = {"register_task_definition": "make_registration_handler"}
+HANDLER_FACTORIES = {"register_task_definition": "make_registration_handler", "run_task": "make_launch_handler"}
 
 
 def lambda_context(name: str) -> Any:

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .model import TaskDefinition
+from .model import Container, TaskDefinition, TaskLaunch
 
 CLOUDTRAIL_DETAIL_TYPE = "AWS API Call via CloudTrail"
 
@@ -147,3 +147,86 @@ def parse_registration(event: Any) -> Registration:
     if arn is None:
         raise SkipEvent(f"{reason}, and the event names no task definition to read")
     return Registration(call, arn, None, reason)
+
+
+# --------------------------------------------------------------------------- RunTask / StartTask
+
+LAUNCH_EVENT_NAMES = ("RunTask", "StartTask")
+
+
+@dataclass(frozen=True, slots=True)
+class Launch:
+    """What a RunTask/StartTask event tells us: the call and the launch it made."""
+
+    call: ApiCall
+    launch: TaskLaunch
+    # Why the container overrides could not be read from the event (then they must be re-read), else None.
+    reason_incomplete: str | None = None
+
+
+def _mapping(value: Any) -> Mapping[str, Any] | None:
+    return value if isinstance(value, Mapping) and not _omitted(value) else None
+
+
+def _override_list(overrides: Any) -> list[Mapping[str, Any]] | None:
+    """``overrides.containerOverrides`` as a list of objects; None when it is absent or truncated."""
+    overrides = _mapping(overrides)
+    if overrides is None:
+        return None
+    items = overrides.get("containerOverrides")
+    if not isinstance(items, list) or any(_omitted(item) for item in items):
+        return None
+    return [item for item in items if isinstance(item, Mapping)]
+
+
+def parse_launch(event: Any) -> Launch:
+    """Read a RunTask/StartTask event; raise :class:`SkipEvent` for failed calls and foreign events.
+
+    The overrides come from ``requestParameters`` (what the caller sent) and, when CloudTrail
+    truncated the request, from the tasks in ``responseElements`` (ECS echoes them per task). A call
+    that started no task and carries no overrides has nothing to check or stop and is skipped.
+    """
+    call = parse_api_call(event)
+    if call.event_name not in LAUNCH_EVENT_NAMES:
+        raise SkipEvent(f"eventName {call.event_name!r} is not RunTask or StartTask")
+    if call.error_code:
+        raise SkipEvent(f"{call.event_name} failed with {call.error_code}: no task was started")
+
+    sent = _mapping(call.request_parameters)
+    request = sent or {}
+    response = _mapping(call.response_elements) or {}
+    raw_tasks = response.get("tasks")
+    tasks = [t for t in raw_tasks if isinstance(t, Mapping) and not _omitted(t)] if isinstance(raw_tasks, list) else []
+    task_arns = tuple(arn for arn in (task.get("taskArn") for task in tasks) if isinstance(arn, str) and arn)
+    first: Mapping[str, Any] = tasks[0] if tasks else {}
+
+    # What the caller sent; None when the request is missing, truncated, or its overrides are.
+    overrides = (_override_list(request.get("overrides")) if "overrides" in request else []) if sent else None
+    if overrides is None:
+        overrides = _override_list(first.get("overrides"))  # ECS echoes them on every started task
+    reason = None
+    if overrides is None:
+        overrides = []
+        if task_arns:
+            reason = "CloudTrail omitted the overrides from the request and the started tasks"
+
+    task_definition = first.get("taskDefinitionArn") or request.get("taskDefinition")
+    if not isinstance(task_definition, str) or not task_definition:
+        raise SkipEvent(f"{call.event_name} event names no task definition")
+    if not task_arns and not overrides:
+        failures = response.get("failures")
+        detail = f" ({len(failures)} failure{'s' if len(failures) != 1 else ''})" if isinstance(failures, list) else ""
+        raise SkipEvent(f"{call.event_name} started no task{detail} and carries no overrides: nothing to check")
+
+    cluster = first.get("clusterArn") or request.get("cluster")
+    launch_type = request.get("launchType") or first.get("launchType")
+    started_by = request.get("startedBy") or first.get("startedBy")
+    launch = TaskLaunch(
+        task_definition=task_definition,
+        cluster=cluster if isinstance(cluster, str) and cluster else None,
+        launch_type=launch_type if isinstance(launch_type, str) and launch_type else None,
+        container_overrides=tuple(Container.from_api(item, index) for index, item in enumerate(overrides)),
+        task_arns=task_arns,
+        started_by=started_by if isinstance(started_by, str) and started_by else None,
+    )
+    return Launch(call, launch, reason)

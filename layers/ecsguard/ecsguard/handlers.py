@@ -16,6 +16,7 @@ from aws_lambda_powertools import Logger
 
 from .aws import Clients
 from .guard import process_registration
+from .launches import process_launch
 from .policy import Settings
 
 logger = Logger(service="ecsguard")
@@ -41,6 +42,26 @@ def make_registration_handler(settings: Settings | None = None, clients: Clients
     settings = settings or Settings.from_env()
     clients = clients or Clients()
     run = partial(process_registration, settings=settings, clients=clients)
+
+    def process(event: dict[str, Any]) -> dict[str, Any]:
+        return run(event)
+
+    process, config = _deduplicated(process, settings, clients)
+
+    @logger.inject_lambda_context(log_event=False, clear_state=True)
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        if config is not None and context is not None:
+            config.register_lambda_context(context)
+        return process(event=event)
+
+    return handler
+
+
+def make_launch_handler(settings: Settings | None = None, clients: Clients | None = None) -> Handler:
+    """RunTask/StartTask: plaintext credentials in container overrides (see :mod:`ecsguard.launches`)."""
+    settings = settings or Settings.from_env()
+    clients = clients or Clients()
+    run = partial(process_launch, settings=settings, clients=clients)
 
     def process(event: dict[str, Any]) -> dict[str, Any]:
         return run(event)

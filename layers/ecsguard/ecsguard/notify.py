@@ -41,6 +41,9 @@ def worst_severity(severities: list[str]) -> str:
 
 def overall_action(report: Report) -> str:
     """One word for the ``action`` attribute: blocked, remediated, action-failed or notified."""
+    stops = [r for r in report.actions if r.action == "stop-task"]  # a launch in block mode (ecsguard.launches)
+    if stops and all(r.ok for r in stops) and any(r.changed for r in stops):
+        return "blocked"
     # A secret migration deregisters the leaking revision after registering its fix: that is remediated, not blocked.
     migrated = any(r.action == "register-revision" and r.ok and r.changed for r in report.actions)
     blocking = "block" in report.modes.values()
@@ -58,10 +61,28 @@ def subject(report: Report) -> str:
     severity = worst_severity([f.severity for f in report.findings]).upper()
     count = len(report.findings)
     tail = f" - {count} finding{'s' if count != 1 else ''} ({report.account} {report.region})"
-    head = f"[ecsguard] {severity}: "
+    head = f"[ecsguard] {severity}: " + (f"{getattr(report, 'event_name', 'RunTask')} " if _launch(report) else "")
     room = SUBJECT_LIMIT - len(head) - len(tail)
     name = report.target if len(report.target) <= room else report.target[: max(room - 3, 1)] + "..."
     return _ascii(head + name + tail)
+
+
+def _launch(report: Report) -> Any:
+    """The RunTask/StartTask launch a report is about (ecsguard.launches.LaunchReport), None for a definition."""
+    return getattr(report, "launch", None)
+
+
+def _launch_lines(report: Report) -> list[str]:
+    launch = _launch(report)
+    if launch is None:
+        return []
+    tasks = list(launch.task_arns) or ["none (the call started no task)"]
+    return [
+        f"Call:        {getattr(report, 'event_name', 'RunTask')}"
+        + (f" ({launch.launch_type})" if launch.launch_type else ""),
+        f"Cluster:     {launch.cluster or 'default'}",
+        *(f"{'Tasks:' if i == 0 else '':13}{arn}" for i, arn in enumerate(tasks)),
+    ]
 
 
 def _finding_document(report: Report, finding: Any) -> dict[str, Any]:
@@ -86,15 +107,18 @@ def render(report: Report, *, finding_limit: int = 100) -> Notification:
     action = overall_action(report)
     severity = worst_severity([f.severity for f in report.findings])
     td = report.task_definition
+    launch = _launch(report)
 
     lines = [
         f"ecsguard found {len(report.findings)} problem{'s' if len(report.findings) != 1 else ''} "
-        f"in task definition {report.target}.",
+        + (f"in task definition {report.target}." if launch is None else f"in a task launch of {report.target}."),
         "",
         f"Account:     {report.account}",
         f"Region:      {report.region}",
         f"Definition:  {td.arn or report.target}",
-        f"Registered by {report.actor}" + (f" at {report.event_time}" if report.event_time else ""),
+        *_launch_lines(report),
+        f"{'Registered' if launch is None else 'Launched'} by {report.actor}"
+        + (f" at {report.event_time}" if report.event_time else ""),
         f"Severity:    {severity}",
         f"Action:      {action}",
         "",
@@ -140,6 +164,19 @@ def render(report: Report, *, finding_limit: int = 100) -> Notification:
         "eventTime": report.event_time,
         "actor": report.actor,
         "taskDefinition": {"arn": td.arn, "family": td.family, "revision": td.revision},
+        **(
+            {
+                "launch": {
+                    "eventName": getattr(report, "event_name", "RunTask"),
+                    "cluster": launch.cluster,
+                    "launchType": launch.launch_type,
+                    "startedBy": launch.started_by,
+                    "tasks": list(launch.task_arns),
+                }
+            }
+            if launch is not None
+            else {}
+        ),
         "severity": severity,
         "action": action,
         "findings": [_finding_document(report, f) for f in findings],

@@ -1,0 +1,272 @@
+"""The guard pipeline for one task launch (RunTask / StartTask): overrides -> policy -> stop -> notification.
+
+A launch is checked for one thing: plaintext credentials in ``overrides.containerOverrides``
+(environment values, command arguments). The task definition itself was checked when it was
+registered; what a launch adds is what the caller passed at run time, and that is recorded in
+CloudTrail (request and response) and in the task's own overrides for anyone with
+``ecs:DescribeTasks``. Handlers call :func:`process_launch`, which mirrors
+:func:`ecsguard.guard.process_registration`:
+
+* skip failed calls, foreign events, exempt families (``ECSGUARD_EXEMPT_FAMILIES``);
+* scan each container override with the ``plaintext-secret`` check's scanner and metadata, so a
+  finding looks the same as one on a definition (field ``overrides.containerOverrides[web].environment.X``);
+* only when there are findings, read the task definition (DescribeTaskDefinition with tags) to
+  honour its ``ecsguard:ignore`` tag and name its revision: one AWS read per clean event at most;
+* ``block`` stops exactly the tasks this call started; ``remediate`` cannot fix a launch (the value
+  was passed at run time and is already recorded), so it notifies;
+* one SNS message per event with findings, through :mod:`ecsguard.notify`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from . import actions, notify
+from .actions import ActionResult
+from .aws import Clients
+from .checks import CheckContext
+from .checks.secrets import allowlisted, plaintext_secret, scan_container
+from .events import Launch, SkipEvent, parse_launch
+from .guard import Report, read_task_definition
+from .model import Container, Finding, TaskDefinition, TaskLaunch
+from .policy import Settings, ignored_checks, is_exempt
+
+logger = logging.getLogger(__name__)
+
+CHECK_ID = "plaintext-secret"
+_TASK_DEFINITION = re.compile(r"^(?:arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition/)?([^:/]+)(?::(\d+))?$")
+
+# Runs ``work`` at most once per key (duplicate EventBridge deliveries) and returns its result.
+Once = Callable[[str, Callable[[], dict[str, Any]]], dict[str, Any]]
+
+
+def remediation(event_name: str, container: str, field: str) -> str:
+    """What the owner should do about one override field (words only, never the value)."""
+    if field.startswith("environment."):
+        name = field.split(".", 1)[1]
+        move = (
+            f"remove {name} from the override and add it to container '{container}' of the task definition under "
+            f'`secrets` as {{"name": "{name}", "valueFrom": "<secret or parameter ARN>"}}'
+        )
+    else:
+        move = (
+            f"inject it through the `secrets` of container '{container}' in the task definition (`valueFrom`) as an "
+            "environment variable and have the command read that variable instead of carrying the value"
+        )
+    return (
+        f"Rotate this credential now: it is recorded in CloudTrail (the {event_name} request and response) and "
+        "in the task's overrides, which anyone with ecs:DescribeTasks can read, so stopping the task is not enough. "
+        "Do not pass secrets as overrides (container overrides cannot carry `secrets`): store the new value in AWS "
+        f"Secrets Manager or an SSM SecureString parameter, {move}, register that revision and launch it without "
+        "the override. The execution role needs secretsmanager:GetSecretValue or ssm:GetParameters (and kms:Decrypt "
+        "for a customer key) on it."
+    )
+
+
+@dataclass(slots=True)
+class LaunchReport(Report):
+    """A :class:`~ecsguard.guard.Report` about a launch; :mod:`ecsguard.notify` words it as one."""
+
+    launch: TaskLaunch | None = None
+    event_name: str = "RunTask"
+
+    def summary(self) -> dict[str, Any]:
+        summary = Report.summary(self)
+        if self.launch is not None:
+            summary["launch"] = {
+                "eventName": self.event_name,
+                "cluster": self.launch.cluster,
+                "launchType": self.launch.launch_type,
+                "tasks": list(self.launch.task_arns),
+            }
+        return summary
+
+
+def split_task_definition(reference: str) -> tuple[str | None, int | None]:
+    """``family``, ``family:7`` or a task-definition ARN -> (family, revision or None)."""
+    match = _TASK_DEFINITION.match(reference)
+    if not match:
+        return None, None
+    return match.group(1), int(match.group(2)) if match.group(2) else None
+
+
+def scan_overrides(launch: TaskLaunch, *, event_name: str, target: str, settings: Settings) -> list[Finding]:
+    """``plaintext-secret`` findings for the container overrides of one launch (no values in them)."""
+    context = CheckContext(target=target, secret_allowlist=settings.secret_allowlist)
+    findings: list[Finding] = []
+    for override in launch.container_overrides:
+        for field, match in scan_container(override):
+            if allowlisted(settings.secret_allowlist, field, match):
+                continue
+            findings.append(
+                plaintext_secret.finding(
+                    context,
+                    f"The {event_name} call passed a plaintext credential to container '{override.name}' in its "
+                    f"override {field}: {match.kind} (rule {match.rule}, {match.hint}).",
+                    container=override.name,
+                    field=f"overrides.containerOverrides[{override.name}].{field}",
+                    remediation=remediation(event_name, override.name, field),
+                    rule=match.rule,
+                    evidence=match.hint,
+                    fingerprint=match.fingerprint,
+                )
+            )
+    return findings
+
+
+def read_overrides(clients: Clients, region: str, launch: TaskLaunch) -> TaskLaunch:
+    """DescribeTasks for the overrides CloudTrail left out (only then); the launch unchanged on failure."""
+    try:
+        kwargs: dict[str, Any] = {"tasks": list(launch.task_arns[:100])}
+        if launch.cluster:
+            kwargs["cluster"] = launch.cluster
+        tasks = clients("ecs", region).describe_tasks(**kwargs).get("tasks", [])
+    except (ClientError, BotoCoreError) as exc:
+        logger.warning("overrides could not be read back", extra={"error": type(exc).__name__})
+        return launch
+    items = next((task.get("overrides", {}).get("containerOverrides") for task in tasks if task.get("overrides")), None)
+    if not isinstance(items, list):
+        return launch
+    overrides = tuple(Container.from_api(item, i) for i, item in enumerate(items) if isinstance(item, Mapping))
+    return TaskLaunch(
+        task_definition=launch.task_definition,
+        cluster=launch.cluster,
+        launch_type=launch.launch_type,
+        container_overrides=overrides,
+        task_arns=launch.task_arns,
+        started_by=launch.started_by,
+    )
+
+
+def _describe(clients: Clients, region: str, reference: str, fallback: TaskDefinition) -> TaskDefinition:
+    """The launched definition with its tags; the fallback (no tags) when it cannot be read."""
+    try:
+        return read_task_definition(clients, region, reference)
+    except SkipEvent as reason:
+        logger.warning("launched task definition not readable; its tags are unknown", extra={"reason": str(reason)})
+    except (ClientError, BotoCoreError) as exc:
+        logger.warning(
+            "launched task definition not readable; its tags are unknown", extra={"error": type(exc).__name__}
+        )
+    return fallback
+
+
+def block(report: LaunchReport, clients: Clients) -> list[ActionResult]:
+    """Stop exactly the tasks this call started (nothing else, nothing deleted)."""
+    launch = report.launch
+    assert launch is not None
+    if not launch.task_arns:
+        return [
+            ActionResult(
+                "stop-task",
+                report.target,
+                ok=True,
+                changed=False,
+                detail=f"nothing to stop: the {report.event_name} call started no task",
+            )
+        ]
+    reason = f"ecsguard: plaintext credential in {report.event_name} container overrides (check {CHECK_ID})"
+    return [
+        actions.stop_task(clients, region=report.region, cluster=launch.cluster, task_arn=arn, reason=reason)
+        for arn in launch.task_arns
+    ]
+
+
+def process_launch(
+    event: Mapping[str, Any], *, settings: Settings, clients: Clients, once: Once | None = None
+) -> dict[str, Any]:
+    """Handle one RunTask/StartTask event end to end; returns a summary (never secret values).
+
+    The scan always runs (it only reads the event). Stopping tasks and the notification run through
+    ``once`` keyed on CloudTrail's eventID, so a duplicate delivery neither acts nor notifies twice;
+    a clean launch never reaches it (no idempotency-store call on the common path).
+    """
+    try:
+        parsed: Launch = parse_launch(event)
+        call, launch = parsed.call, parsed.launch
+        family, revision = split_task_definition(launch.task_definition)
+        if settings.family_exempt(family):
+            raise SkipEvent(f"family {family} is exempt (ECSGUARD_EXEMPT_FAMILIES)")
+        if not settings.enabled(CHECK_ID):
+            raise SkipEvent(f"{CHECK_ID} is off (ECSGUARD_MODES): nothing to check in a launch")
+    except SkipEvent as skip:
+        logger.info("event skipped", extra={"reason": str(skip)})
+        return {"status": "skipped", "reason": str(skip)}
+
+    if parsed.reason_incomplete:
+        logger.info("reading task overrides", extra={"reason": parsed.reason_incomplete})
+        launch = read_overrides(clients, call.region, launch)
+
+    td = TaskDefinition(
+        family=family,
+        containers=(),
+        revision=revision,
+        arn=launch.task_definition if launch.task_definition.startswith("arn:") else None,
+    )
+    findings = scan_overrides(launch, event_name=call.event_name, target=td.name, settings=settings)
+    exempted: list[Finding] = []
+    if findings:
+        td = _describe(clients, call.region, launch.task_definition, td)
+        ignored = ignored_checks(td)
+        exempted = [f for f in findings if is_exempt(f, ignored)]
+        findings = [f for f in findings if not is_exempt(f, ignored)]
+
+    mode = settings.mode(CHECK_ID)
+    effective = "notify" if mode == "remediate" else mode  # nothing to fix in a launch: the value is recorded
+    report = LaunchReport(
+        task_definition=td,
+        account=call.account,
+        region=call.region,
+        actor=call.actor,
+        event_time=call.event_time,
+        event_id=call.event_id,
+        findings=findings,
+        modes={f.check: effective for f in findings},
+        exempted=exempted,
+        launch=launch,
+        event_name=call.event_name,
+    )
+
+    def act_and_notify() -> dict[str, Any]:
+        report.actions = block(report, clients) if effective == "block" else []
+        if settings.topic_arn:
+            topic_region = settings.topic_arn.split(":")[3]
+            report.message_id = notify.publish(clients("sns", topic_region), settings.topic_arn, notify.render(report))
+        else:
+            logger.warning("findings not published: no topic configured (ECSGUARD_TOPIC_ARN)")
+        return {"actions": [_action_dict(a) for a in report.actions], "messageId": report.message_id}
+
+    if findings:
+        outcome = once(call.event_id, act_and_notify) if once and call.event_id else act_and_notify()
+        report.actions = [ActionResult(**a) for a in outcome["actions"]]
+        report.message_id = outcome["messageId"]
+    logger.info(
+        "task launch checked",
+        extra={
+            "event_name": call.event_name,
+            "task_definition": td.arn or td.name,
+            "tasks": list(launch.task_arns),
+            "checks": sorted({f.check for f in findings}),
+            "fields": [f.field for f in findings],
+            "exempted": sorted({f.check for f in exempted}),
+            "actions": [f"{a.action}:{'ok' if a.ok else 'failed'}" for a in report.actions],
+            "message_id": report.message_id,
+        },
+    )
+    return report.summary()
+
+
+def _action_dict(result: ActionResult) -> dict[str, Any]:
+    return {
+        "action": result.action,
+        "target": result.target,
+        "ok": result.ok,
+        "changed": result.changed,
+        "detail": result.detail,
+    }
