@@ -147,6 +147,7 @@ STAR_RESOURCE_ALLOWED = {
     "ecs:DeregisterTaskDefinition": "no resource type: deregistration cannot be scoped",
     "ecs:ListClusters": "list action, no resource type",
     "ecs:ListServices": "no resource type (only the ecs:cluster condition key)",
+    "ecs:ListTaskDefinitions": "list action, no resource type",
     "logs:DescribeLogGroups": "list action, no resource type",
 }
 
@@ -161,9 +162,12 @@ REGISTER_TASK_DEFINITION_ACTIONS = {
     "ecs:ListServices",
     "ecs:DescribeServices",
     "ecs:DeleteTaskDefinitions",
+    "ecs:ListTaskDefinitions",
+    "ecs:ListTagsForResource",
     "iam:PassRole",
-    "iam:GetRole",
+    "iam:GetRolePolicy",
     "iam:PutRolePolicy",
+    "iam:DeleteRolePolicy",
     "logs:DescribeLogGroups",
     "logs:CreateLogGroup",
     "logs:PutRetentionPolicy",
@@ -184,15 +188,20 @@ REGISTER_TASK_DEFINITION_ACTIONS = {
     "secretsmanager:DescribeSecret",
     "secretsmanager:TagResource",
     "secretsmanager:PutSecretValue",
+    "secretsmanager:UpdateSecretVersionStage",
+    "secretsmanager:DeleteSecret",
     "ssm:PutParameter",
     "ssm:AddTagsToResource",
+    "ssm:ListTagsForResource",
     "ssm:GetParameter",
+    "ssm:DeleteParameter",
     "sqs:SendMessage",
 }
 # Exactly what the RunTask/StartTask function calls: read the launched definition (tags), stop the
 # tasks a blocked call started, read overrides back when CloudTrail omitted them, notify, deduplicate.
 RUN_TASK_ACTIONS = {
     "ecs:DescribeTaskDefinition",
+    "ecs:ListTagsForResource",
     "ecs:StopTask",
     "ecs:DescribeTasks",
     "logs:CreateLogStream",
@@ -208,8 +217,9 @@ RUN_TASK_ACTIONS = {
 }
 CONDITIONAL_ACTIONS = {
     "ecs:DeleteTaskDefinitions": ("DeleteLeakingRevision", "true"),
-    "iam:GetRole": ("GrantExecutionRole", "true"),
+    "iam:GetRolePolicy": ("GrantExecutionRole", "true"),
     "iam:PutRolePolicy": ("GrantExecutionRole", "true"),
+    "iam:DeleteRolePolicy": ("GrantExecutionRole", "true"),
 }
 
 CLOUDWATCH_RETENTION_DAYS = [
@@ -333,6 +343,9 @@ def test_sam_build(sam: str, sam_env: dict[str, str], tmp_path: Path) -> None:
     assert (build / "template.yaml").exists()
     assert (build / "CoreLayer" / "python" / "ecsguard" / "policy.py").exists()
     assert (build / "CoreLayer" / "python" / "aws_lambda_powertools").is_dir(), "layer requirements not installed"
+    # Lambda mounts the layer read-only: it must ship bytecode for the runtime's Python.
+    assert (build / "CoreLayer" / "python" / "ecsguard" / "__pycache__" / "policy.cpython-313.pyc").exists()
+    assert not list((build / "CoreLayer" / "python").glob("*.egg-info"))
     assert (build / "RegisterTaskDefinitionFunction" / "app.py").exists()
     assert (build / "RunTaskFunction" / "app.py").exists()
 
@@ -354,7 +367,8 @@ def test_globals_and_layer(template: dict[str, Any]) -> None:
     assert layer["Properties"]["ContentUri"].rstrip("/") == "layers/ecsguard"
     assert layer["Properties"]["CompatibleRuntimes"] == ["python3.13"]
     assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
-    assert layer["Metadata"] == {"BuildMethod": "python3.13", "BuildArchitecture": "arm64"}
+    assert layer["Metadata"] == {"BuildMethod": "makefile", "BuildArchitecture": "arm64"}
+    assert "build-CoreLayer:" in (LAYER_SRC / "Makefile").read_text()
     assert (LAYER_SRC / "requirements.txt").exists()
     assert (LAYER_SRC / "ecsguard" / "__init__.py").exists()
 
