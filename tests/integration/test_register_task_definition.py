@@ -308,3 +308,17 @@ def test_template_handler_path_is_the_one_tested():
     assert functions["functions/register_task_definition"] == "app.lambda_handler"
     source = (ROOT / "functions/register_task_definition/app.py").read_text()
     assert "lambda_handler = make_registration_handler()" in source
+
+
+def test_sdk_debug_logging_cannot_leak_values_even_at_debug(account: Account, caplog: pytest.LogCaptureFixture):
+    """Lambda's advanced logging may set the root logger to DEBUG; botocore would then log bodies."""
+    event = load_event("plaintext-secrets")
+    container = event["detail"]["responseElements"]["taskDefinition"]["containerDefinitions"][0]
+    container["environment"].append({"name": "ADMIN_PASSWORD", "value": CANARY})
+    event["detail"]["requestParameters"]["containerDefinitions"][0] = container
+    account.register(event)
+    caplog.set_level(logging.DEBUG)  # root at DEBUG, as AWS_LAMBDA_LOG_LEVEL=DEBUG would do
+    run(event, account, modes={"plaintext-secret": "block"})
+
+    assert logging.getLogger("botocore").getEffectiveLevel() == logging.INFO
+    assert CANARY not in json.dumps([r.getMessage() for r in caplog.records])

@@ -9,6 +9,7 @@ a table is configured.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +19,12 @@ from .aws import Clients
 from .policy import Settings
 
 logger = Logger(service="ecsguard")
+
+# botocore's DEBUG log echoes request and response bodies: DescribeTaskDefinition,
+# RegisterTaskDefinition and DeregisterTaskDefinition carry the very values ecsguard must never
+# log. Whatever the function's (or Lambda's advanced logging) level, the SDK stays at INFO.
+for _sdk_logger in ("botocore", "boto3", "urllib3"):
+    logging.getLogger(_sdk_logger).setLevel(logging.INFO)
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
