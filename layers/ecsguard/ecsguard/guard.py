@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -60,7 +60,7 @@ class Report:
                 for f in self.findings
             ],
             "exempted": sorted({f.check for f in self.exempted}),
-            "actions": [_action_dict(a) for a in self.actions],
+            "actions": [asdict(a) for a in self.actions],
             "messageId": self.message_id,
         }
 
@@ -201,19 +201,10 @@ def process_registration(
         exempted=exempted,
     )
 
-    def act_and_notify() -> dict[str, Any]:
-        report.actions = act(report, settings, clients)
-        if settings.topic_arn:
-            topic_region = settings.topic_arn.split(":")[3]
-            report.message_id = notify.publish(clients("sns", topic_region), settings.topic_arn, notify.render(report))
-        else:
-            logger.warning("findings not published: no topic configured (ECSGUARD_TOPIC_ARN)")
-        return {"actions": [_action_dict(a) for a in report.actions], "messageId": report.message_id}
-
     if findings:
-        outcome = once(call.event_id, act_and_notify) if once and call.event_id else act_and_notify()
-        report.actions = [ActionResult(**a) for a in outcome["actions"]]
-        report.message_id = outcome["messageId"]
+        act_and_notify_once(
+            report, lambda: act(report, settings, clients), settings=settings, clients=clients, once=once
+        )
     logger.info(
         "task definition checked",
         extra={
@@ -227,11 +218,29 @@ def process_registration(
     return report.summary()
 
 
-def _action_dict(result: ActionResult) -> dict[str, Any]:
-    return {
-        "action": result.action,
-        "target": result.target,
-        "ok": result.ok,
-        "changed": result.changed,
-        "detail": result.detail,
-    }
+def act_and_notify_once(
+    report: Report,
+    take_actions: Callable[[], list[ActionResult]],
+    *,
+    settings: Settings,
+    clients: Clients,
+    once: Once | None,
+) -> None:
+    """Take the actions and publish the notification, once per CloudTrail eventID when ``once`` is set.
+
+    A duplicate delivery gets the first delivery's outcome back (actions and message id) without
+    acting or publishing again. Fills ``report.actions`` and ``report.message_id``.
+    """
+
+    def work() -> dict[str, Any]:
+        report.actions = take_actions()
+        if settings.topic_arn:
+            topic_region = settings.topic_arn.split(":")[3]
+            report.message_id = notify.publish(clients("sns", topic_region), settings.topic_arn, notify.render(report))
+        else:
+            logger.warning("findings not published: no topic configured (ECSGUARD_TOPIC_ARN)")
+        return {"actions": [asdict(a) for a in report.actions], "messageId": report.message_id}
+
+    outcome = once(report.event_id, work) if once and report.event_id else work()
+    report.actions = [ActionResult(**a) for a in outcome["actions"]]
+    report.message_id = outcome["messageId"]

@@ -21,19 +21,19 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from . import actions, notify
+from . import actions
 from .actions import ActionResult
 from .aws import Clients
 from .checks import CheckContext
 from .checks.secrets import allowlisted, plaintext_secret, scan_container
 from .events import Launch, SkipEvent, parse_launch
-from .guard import Report, read_task_definition
+from .guard import Once, Report, act_and_notify_once, read_task_definition
 from .model import Container, Finding, TaskDefinition, TaskLaunch
 from .policy import Settings, ignored_checks, is_exempt
 
@@ -41,9 +41,6 @@ logger = logging.getLogger(__name__)
 
 CHECK_ID = "plaintext-secret"
 _TASK_DEFINITION = re.compile(r"^(?:arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition/)?([^:/]+)(?::(\d+))?$")
-
-# Runs ``work`` at most once per key (duplicate EventBridge deliveries) and returns its result.
-Once = Callable[[str, Callable[[], dict[str, Any]]], dict[str, Any]]
 
 
 def remediation(event_name: str, container: str, field: str) -> str:
@@ -233,19 +230,14 @@ def process_launch(
         event_name=call.event_name,
     )
 
-    def act_and_notify() -> dict[str, Any]:
-        report.actions = block(report, clients) if effective == "block" else []
-        if settings.topic_arn:
-            topic_region = settings.topic_arn.split(":")[3]
-            report.message_id = notify.publish(clients("sns", topic_region), settings.topic_arn, notify.render(report))
-        else:
-            logger.warning("findings not published: no topic configured (ECSGUARD_TOPIC_ARN)")
-        return {"actions": [_action_dict(a) for a in report.actions], "messageId": report.message_id}
-
     if findings:
-        outcome = once(call.event_id, act_and_notify) if once and call.event_id else act_and_notify()
-        report.actions = [ActionResult(**a) for a in outcome["actions"]]
-        report.message_id = outcome["messageId"]
+        act_and_notify_once(
+            report,
+            lambda: block(report, clients) if effective == "block" else [],
+            settings=settings,
+            clients=clients,
+            once=once,
+        )
     logger.info(
         "task launch checked",
         extra={
@@ -260,13 +252,3 @@ def process_launch(
         },
     )
     return report.summary()
-
-
-def _action_dict(result: ActionResult) -> dict[str, Any]:
-    return {
-        "action": result.action,
-        "target": result.target,
-        "ok": result.ok,
-        "changed": result.changed,
-        "detail": result.detail,
-    }
