@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import logging
 import os
 import sys
 from collections.abc import Iterator
@@ -87,3 +89,20 @@ def account() -> Iterator[Account]:
             BillingMode="PAY_PER_REQUEST",
         )
         yield Account(topic_arn=topic_arn, queue_url=queue_url, table="ecsguard-idempotency")
+
+
+@pytest.fixture
+def structured_logs():
+    """The handler's Powertools JSON log lines (every extra field included), at DEBUG."""
+    from ecsguard.handlers import logger
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logger.registered_formatter)
+    underlying = logging.getLogger(logger.name)
+    underlying.addHandler(handler)
+    level = underlying.level
+    underlying.setLevel(logging.DEBUG)
+    yield stream
+    underlying.removeHandler(handler)
+    underlying.setLevel(level)

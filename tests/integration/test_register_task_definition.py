@@ -253,23 +253,6 @@ def test_failed_remediation_is_reported_not_raised(account: Account):
 CANARY = "CanaryPw-9f8e7d6c5b4a-DoNotLeak"
 
 
-@pytest.fixture
-def structured_logs():
-    """The handler's Powertools JSON log lines (every extra field included), at DEBUG."""
-    from ecsguard.handlers import logger
-
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(logger.registered_formatter)
-    underlying = logging.getLogger(logger.name)
-    underlying.addHandler(handler)
-    level = underlying.level
-    underlying.setLevel(logging.DEBUG)
-    yield stream
-    underlying.removeHandler(handler)
-    underlying.setLevel(level)
-
-
 def test_canary_secret_never_leaves_the_handler(
     account: Account, caplog: pytest.LogCaptureFixture, structured_logs: io.StringIO
 ):

@@ -335,23 +335,6 @@ def test_overrides_omitted_by_cloudtrail_are_read_back_from_the_tasks(account: A
 CANARY = "CanaryPw-3c2b1a0f9e8d-DoNotLeak"
 
 
-@pytest.fixture
-def structured_logs():
-    """The handler's Powertools JSON log lines (every extra field included), at DEBUG."""
-    from ecsguard.handlers import logger
-
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(logger.registered_formatter)
-    underlying = logging.getLogger(logger.name)
-    underlying.addHandler(handler)
-    level = underlying.level
-    underlying.setLevel(logging.DEBUG)
-    yield stream
-    underlying.removeHandler(handler)
-    underlying.setLevel(level)
-
-
 def test_canary_secret_never_leaves_the_handler(
     account: Account, cluster: str, caplog: pytest.LogCaptureFixture, structured_logs: io.StringIO
 ):
