@@ -78,3 +78,9 @@ def test_awslogs_options_invalid():
     assert ("c", "logConfiguration.options.mode") in fields
     assert all(container != "d" or field.endswith("stream-prefix") for container, field in fields)
     assert ("a", "logConfiguration.options.awslogs-stream-prefix") in fields
+
+
+def test_missing_awslogs_region_is_not_accused():
+    """The driver falls back to the task's own region; only a region that is not one is reported."""
+    containers = [{"name": "a", "logConfiguration": {"logDriver": "awslogs", "options": {"awslogs-group": "/ecs/a"}}}]
+    assert run("awslogs-options-invalid", containers) == []

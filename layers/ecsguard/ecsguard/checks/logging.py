@@ -122,8 +122,8 @@ def logging_disabled(task_definition: TaskDefinition, context: CheckContext) -> 
     title="awslogs options that stop the task from starting",
     severity="medium",
     mistake=1,
-    rationale="The awslogs driver needs a valid awslogs-group and awslogs-region (and a stream prefix on Fargate).",
-    remediation="Set awslogs-group, awslogs-region and awslogs-stream-prefix to valid values.",
+    rationale="The awslogs driver needs an awslogs-group, a valid region when one is named, and a stream prefix on Fargate.",
+    remediation="Set awslogs-group (and awslogs-stream-prefix on Fargate) and name a real AWS region in awslogs-region.",
     docs=DOCS_AWSLOGS,
 )
 def awslogs_options_invalid(task_definition: TaskDefinition, context: CheckContext) -> Iterator[Finding]:
@@ -138,9 +138,8 @@ def awslogs_options_invalid(task_definition: TaskDefinition, context: CheckConte
             problems.append(("awslogs-group", "awslogs-group is not set"))
         elif not templated(group) and not _LOG_GROUP_NAME.match(group):
             problems.append(("awslogs-group", "awslogs-group is not a valid log group name"))
-        if not region:
-            problems.append(("awslogs-region", "awslogs-region is not set"))
-        elif not templated(region) and not _REGION.match(region):
+        # A missing awslogs-region is not reported: the driver falls back to the task's region.
+        if region and not templated(region) and not _REGION.match(region):
             problems.append(("awslogs-region", f"awslogs-region '{region}' is not an AWS region"))
         if task_definition.is_fargate and not options.get("awslogs-stream-prefix"):
             problems.append(("awslogs-stream-prefix", "awslogs-stream-prefix is required on Fargate"))
