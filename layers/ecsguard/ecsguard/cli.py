@@ -101,7 +101,7 @@ def _print_findings_text(findings: Sequence[Finding], out) -> None:
         )
         print(f"{finding.target}: {finding.severity.upper()} {finding.check}  {where}", file=out)
         print(f"    {finding.message}", file=out)
-        if finding.evidence:
+        if finding.evidence and finding.evidence not in finding.message:
             print(f"    evidence (redacted): {finding.evidence}", file=out)
         print(f"    fix: {finding.remediation}", file=out)
 

@@ -140,7 +140,7 @@ def render(report: Report, *, finding_limit: int = 100) -> Notification:
         if where:
             lines.append(f"   Where: {where}")
         lines.append(f"   {finding.message}")
-        if finding.evidence:
+        if finding.evidence and finding.evidence not in finding.message:
             lines.append(f"   Evidence (redacted): {finding.evidence}")
         lines.append(f"   Fix: {finding.remediation}")
         if finding.docs:
