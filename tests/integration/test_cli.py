@@ -232,3 +232,34 @@ def test_demo_shows_the_log_group_and_the_message():
     assert "moto server stopped" in out
     for value in secrets:
         assert value not in out + done.stderr
+
+
+def test_scan_sarif_for_code_scanning(tmp_path, capsys):
+    document = {
+        "family": "web",
+        "containerDefinitions": [
+            {
+                "name": "web",
+                "image": "nginx",
+                "environment": [{"name": "LOG_LEVEL", "value": "info"}, {"name": "API_TOKEN", "value": CANARY}],
+            }
+        ],
+    }
+    path = tmp_path / "td.json"
+    path.write_text(json.dumps(document, indent=2))
+
+    assert main(["scan", "--format", "sarif", str(path)]) == 1
+
+    out = capsys.readouterr().out
+    sarif = json.loads(out)
+    assert sarif["version"] == "2.1.0"
+    run = sarif["runs"][0]
+    rule_ids = [rule["id"] for rule in run["tool"]["driver"]["rules"]]
+    assert rule_ids == ["logging-disabled", "plaintext-secret"]
+    secret = next(r for r in run["results"] if r["ruleId"] == "plaintext-secret")
+    assert secret["level"] == "error"
+    location = secret["locations"][0]["physicalLocation"]
+    assert location["artifactLocation"]["uri"] == path.as_posix()
+    line = path.read_text().splitlines()[location["region"]["startLine"] - 1]
+    assert '"API_TOKEN"' in line
+    assert CANARY not in out

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import codecs
+import contextlib
 import json
 import os
 import re
@@ -113,6 +114,15 @@ def cmd_scan(args: argparse.Namespace) -> int:
         print(f"ecsguard: error: {error}", file=sys.stderr)
     if args.format == "json":
         json.dump({"findings": [f.to_dict() for f in findings]}, sys.stdout, indent=2)
+        print()
+    elif args.format == "sarif":
+        from . import sarif
+
+        texts = {}
+        for path in {f.target for f in findings}:
+            with contextlib.suppress(OSError, UnicodeDecodeError):
+                texts[path] = Path(path).read_bytes().decode("utf-8-sig")
+        json.dump(sarif.render(findings, load_all(), texts), sys.stdout, indent=2)
         print()
     else:
         _print_findings_text(findings, sys.stdout)
@@ -283,7 +293,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="RegisterTaskDefinition input, describe output or a container array; - for stdin",
     )
-    scan.add_argument("--format", choices=("text", "json"), default="text")
+    scan.add_argument(
+        "--format", choices=("text", "json", "sarif"), default="text", help="sarif: for GitHub code scanning"
+    )
     scan.add_argument("--modes", help="check modes, e.g. logging-disabled=off (default: ECSGUARD_MODES)")
     scan.set_defaults(func=cmd_scan)
 
@@ -314,6 +326,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"ecsguard: configuration error: {exc}", file=sys.stderr)
         return EXIT_INPUT
+    except BrokenPipeError:  # `ecsguard scan ... | head`: the reader left; not an error worth a traceback
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FINDINGS
 
 
 if __name__ == "__main__":
