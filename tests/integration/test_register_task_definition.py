@@ -305,3 +305,35 @@ def test_sdk_debug_logging_cannot_leak_values_even_at_debug(account: Account, ca
 
     assert logging.getLogger("botocore").getEffectiveLevel() == logging.INFO
     assert CANARY not in json.dumps([r.getMessage() for r in caplog.records])
+
+
+def test_region_ecsguard_may_not_read_is_skipped_not_retried(account: Account, monkeypatch):
+    """An SCP that denies a region answers AccessDenied: no finding, no crash, no retry loop."""
+    from botocore.exceptions import ClientError
+
+    from ecsguard import facts
+
+    original = facts.AwsFacts.log_group_exists
+
+    def denied_in_eu(self, region, name):
+        if region == "eu-west-1":
+            raise_for = self._clients("logs", region)
+            raise_for.meta.events.register(
+                "before-call.logs.DescribeLogGroups",
+                lambda **_: (_ for _ in ()).throw(
+                    ClientError(
+                        {"Error": {"Code": "AccessDeniedException", "Message": "denied by SCP"}}, "DescribeLogGroups"
+                    )
+                ),
+            )
+        return original(self, region, name)
+
+    monkeypatch.setattr(facts.AwsFacts, "log_group_exists", denied_in_eu)
+    event = load_event("cross-region-logs")
+    account.register(event)
+
+    result = run(event, account)
+
+    assert result["status"] == "checked"
+    assert result["findings"] == [] and result["actions"] == []
+    assert log_groups(account, "eu-west-1") == {}

@@ -73,8 +73,8 @@ def log_group_missing(task_definition: TaskDefinition, context: CheckContext) ->
         if (options.get("awslogs-create-group") or "").lower() == "true":
             continue  # ECS creates it at start; whether the role may do so is log-group-autocreate-denied.
         region, group = destination
-        if context.facts.log_group_exists(region, group):
-            continue
+        if context.facts.log_group_exists(region, group) is not False:
+            continue  # exists, or cannot be known (region denied to ecsguard): never guess
         yield log_group_missing.finding(
             context,
             f"Container '{container.name}' sends logs to log group '{group}' in {region}, which does not exist: "
