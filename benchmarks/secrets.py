@@ -3,8 +3,9 @@
     PYTHONPATH=layers/ecsguard python benchmarks/secrets.py [--misses]
 
 Reads ``tests/data/secrets_corpus.jsonl`` (the ``main`` corpus) and generates the ``holdout``
-section in memory (``benchmarks/make_secrets_corpus.py``: other seed, other templates). For each
-entry it asks:
+section in memory (``benchmarks/make_secrets_corpus.py``: other seed, other templates), and the
+``independent`` section ``tests/data/secrets_independent.jsonl`` (a red-team set written by someone
+else, before reading the rules: ``benchmarks/make_independent_set.py``). For each entry it asks:
 
 * ecsguard: ``classify_variable(name, value)`` for environment and log-option rows,
   ``scan_arguments(args)`` for argument rows; positive when anything is returned;
@@ -42,10 +43,19 @@ import make_secrets_corpus  # noqa: E402
 from ecsguard import secretscan  # noqa: E402
 
 CORPUS = ROOT / "tests" / "data" / "secrets_corpus.jsonl"
+INDEPENDENT = ROOT / "tests" / "data" / "secrets_independent.jsonl"
+
+
+def _load(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def load_main() -> list[dict]:
-    return [json.loads(line) for line in CORPUS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return _load(CORPUS)
+
+
+def load_independent() -> list[dict]:
+    return _load(INDEPENDENT)
 
 
 def ecsguard_detect(row: dict) -> bool:
@@ -153,14 +163,19 @@ def import_times_ms() -> dict[str, float]:
 
 def main() -> int:
     show_misses = "--misses" in sys.argv
-    datasets = {"main": load_main(), "holdout": make_secrets_corpus.holdout_rows()}
+    datasets = {
+        "main": load_main(),
+        "holdout": make_secrets_corpus.holdout_rows(),
+        "independent": load_independent(),
+    }
     tools: dict[str, Callable[[dict], bool] | None] = {
         "ecsguard": ecsguard_detect,
         "detect-secrets (json file, Prowler way)": _detect_secrets_file(),
         "detect-secrets (scan_line NAME=value)": _detect_secrets_line(),
     }
     print(
-        "Secret detection benchmark (labels: tests/data/secrets_corpus.jsonl; holdout: generated, other seed/templates)"
+        "Secret detection benchmark (labels: tests/data/secrets_corpus.jsonl; holdout: generated, other seed/templates;"
+        " independent: tests/data/secrets_independent.jsonl, red-team set by another author)"
     )
     for label, rows in datasets.items():
         secrets = sum(1 for r in rows if r["secret"])
