@@ -109,8 +109,9 @@ def build() -> None:  # noqa: PLR0915 - a flat list of samples reads best
     env("MYSQL_ALLOW_EMPTY_PASSWORD", "true", False, "config-flag", "flag, no credential")
     env("MYSQL_USER", "wordpress", False, "config-username", "user name")
     env("MARIADB_ROOT_PASSWORD", password(16), True, "image-db-password", "mariadb root password")
-    env("MARIADB_ROOT_PASSWORD_HASH", "*" + r("0123456789ABCDEF", 40), True, "password-hash",
-        "mysql_native_password hash is password-equivalent for that protocol; reviewers split, majority: rotate")
+    env("MARIADB_ROOT_PASSWORD_HASH", "*" + r("0123456789ABCDEF", 40), False, "password-hash",
+        "stored SHA1(SHA1(pw)): not enough to log in (the client proves SHA1(pw)); offline-crackable, but a hash, not"
+        " a plaintext credential [relabeled after review: first labeled secret on a wrong pass-the-hash belief]")
     env("MARIADB_AUTO_UPGRADE", "1", False, "config-flag", "flag")
     env("MONGO_INITDB_ROOT_USERNAME", "root", False, "config-username", "user name")
     env("MONGO_INITDB_ROOT_PASSWORD", password(22), True, "image-db-password", "mongo root password")
@@ -129,8 +130,9 @@ def build() -> None:  # noqa: PLR0915 - a flat list of samples reads best
     env("RABBITMQ_DEFAULT_PASS", password(20), True, "image-db-password", "rabbitmq image password")
     env("RABBITMQ_ERLANG_COOKIE", r(UPPER, 20), True, "random-secret", "erlang cookie grants cluster access")
     env("AMQP_URL", f"amqps://orders:{r(ALNUM, 24)}@b-{uid()}.mq.{REGION}.amazonaws.com:5671", True, "url-credentials", "Amazon MQ URL with password")
-    env("AMQP_URL", "amqp://guest:guest@rabbitmq:5672/", False, "default-credential",
-        "public image default guest/guest (loopback-only); majority: a weak-default finding, not a leaked secret")
+    env("AMQP_URL", "amqp://guest:guest@rabbitmq:5672/", True, "default-credential",
+        "default guest/guest is what the broker accepts: a live (guessable) credential; reviewers split"
+        " [relabeled after review: first labeled not secret]")
     env("CELERY_BROKER_URL", "amqp://rabbitmq:5672//", False, "url-no-credentials", "no userinfo")
     env("DATABASE_URL", f"postgres://app:{r(ALNUM, 24)}@db.{r(LOWER, 8)}.{REGION}.rds.amazonaws.com:5432/app", True, "url-credentials", "RDS URL with password")
     env("DATABASE_URL", f"postgresql+psycopg2://airflow:{password(14)}@postgres/airflow", True, "url-credentials", "SQLAlchemy URL with driver suffix")
@@ -167,8 +169,9 @@ def build() -> None:  # noqa: PLR0915 - a flat list of samples reads best
     env("GF_SERVER_ROOT_URL", "https://grafana.example.com/", False, "config", "URL")
     env("MINIO_ROOT_USER", "minio-admin", False, "config-username", "user name")
     env("MINIO_ROOT_PASSWORD", password(24), True, "image-admin-password", "minio root password")
-    env("MINIO_ROOT_PASSWORD", "minioadmin", False, "default-credential",
-        "publicly documented default; majority: weak-default finding rather than a leak (some would flag)")
+    env("MINIO_ROOT_PASSWORD", "minioadmin", True, "default-credential",
+        "documented default, but it is the live root password: must be changed; reviewers split"
+        " [relabeled after review: first labeled not secret]")
     env("WORDPRESS_DB_HOST", "mysql:3306", False, "config", "host")
     env("WORDPRESS_DB_PASSWORD", password(16), True, "image-db-password", "wordpress DB password")
     env("WORDPRESS_AUTH_KEY", r(ALNUM + "!@#$%^&*()-_[]{}<>~`+=,.;:/?|", 64), True, "random-secret", "wp salt/key from the API generator")
@@ -263,8 +266,9 @@ def build() -> None:  # noqa: PLR0915 - a flat list of samples reads best
     env("ASPNETCORE_Kestrel__Certificates__Default__Path", "/https/aspnetapp.pfx", False, "file-reference", "path")
     env("NODE_ENV", "production", False, "config", "env")
     env("SESSION_SECRET", r(ALNUM, 32), True, "random-secret", "express-session secret")
-    env("COOKIE_SECRET", "keyboard cat", False, "placeholder",
-        "express-session README placeholder; majority treats as a placeholder (it is also insecure)")
+    env("COOKIE_SECRET", "keyboard cat", True, "default-credential",
+        "express-session README value, but once deployed it is the live (public) signing secret: rotate"
+        " [relabeled after review: first labeled placeholder]")
     env("NEXTAUTH_SECRET", base64.b64encode(rng.randbytes(32)).decode(), True, "random-secret", "NextAuth secret")
     env("NEXTAUTH_URL", "https://app.example.com", False, "config", "URL")
     env("NEXT_PUBLIC_API_URL", "https://api.example.com/v1", False, "config", "public URL")
@@ -409,7 +413,9 @@ def build() -> None:  # noqa: PLR0915 - a flat list of samples reads best
     env("MAILCHIMP_LIST_ID", r(HEX, 10), False, "identifier", "audience id")
     env("TWILIO_ACCOUNT_SID", "AC" + r(HEX, 32), False, "identifier", "account SID is an identifier")
     env("TWILIO_AUTH_TOKEN", r(HEX, 32), True, "twilio", "auth token")
-    env("TWILIO_API_KEY", "SK" + r(HEX, 32), False, "identifier", "API key SID (the secret is separate)")
+    env("TWILIO_API_KEY", "SK" + r(HEX, 32), True, "twilio",
+        "API key SID: half of a key pair, flagged like AKIA ids; reviewers split"
+        " [relabeled after review for consistency with AWS_ACCESS_KEY_ID: first labeled identifier]")
     env("TWILIO_API_SECRET", r(ALNUM, 32), True, "twilio", "API key secret")
     env("POSTMARK_SERVER_TOKEN", uid(), True, "postmark", "server token is UUID-shaped")
     env("POSTMARK_FROM", "noreply@example.com", False, "config", "email")
@@ -592,10 +598,14 @@ def build() -> None:  # noqa: PLR0915 - a flat list of samples reads best
         ("test", "placeholder"), ("example", "placeholder"), ("none", "none"), ("null", "null"), ("********", "masked value"),
         ("your-api-key-here", "placeholder"), ("REPLACE_WITH_REAL_KEY", "placeholder"), ("<%= api_key %>", "template"),
         ("insert-secret-here", "placeholder"), ("XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX", "x-filled"), ("00000000-0000-0000-0000-000000000000", "nil UUID"),
-        ("sk_test_xxxxxxxxxxxxxxxxxxxxxxxx", "provider-shaped placeholder"), ("abc123", "docs placeholder"), ("foobar", "placeholder"),
+        ("sk_test_xxxxxxxxxxxxxxxxxxxxxxxx", "provider-shaped placeholder"),
+        ("abc123", "weak but real value, like password123 [relabeled after review: first labeled docs placeholder]"),
+        ("foobar", "placeholder"),
         ("[REDACTED]", "redacted"), ("PLACEHOLDER", "placeholder"), ("set-in-secrets-manager", "instruction, not value"),
     ]:
-        env(rng.choice(["API_KEY", "API_TOKEN", "DB_PASSWORD", "CLIENT_SECRET", "AUTH_TOKEN", "SECRET_KEY"]), value, False, "placeholder", why)
+        secret = value == "abc123"
+        env(rng.choice(["API_KEY", "API_TOKEN", "DB_PASSWORD", "CLIENT_SECRET", "AUTH_TOKEN", "SECRET_KEY"]), value, secret,
+            "weak-password" if secret else "placeholder", why)
 
     # ---------------------------------------------------------------- secret-sounding config
     for name, value, why in [
