@@ -109,6 +109,11 @@ _REFERENCE = _Lazy(
     r")",
     re.I,
 )
+# Encrypted values: SOPS ``ENC[AES256_GCM,data:…]``, jasypt ``ENC(…)``, a KMS ciphertext blob (``AQICAH…``,
+# the base64 of its 0x01 0x02 0x02 0x00 0x78 header), Ansible Vault. Useless without the decryption key.
+_CIPHERTEXT = _Lazy(
+    r"^(?:ENC\[[A-Z0-9_]+,data:[\s\S]*\]|ENC\([A-Za-z0-9+/=]{8,}\)|AQICAH[A-Za-z0-9+/]{100,}={0,2}|\$ANSIBLE_VAULT;\d)"
+)
 _PATH = _Lazy(r"^(?:~|\.{1,2})?/[A-Za-z0-9_.@+:=,-]+(?:/[A-Za-z0-9_.@+:=,-]*)*$")
 _PLACEHOLDER_WORDS = frozenset(
     """
@@ -118,7 +123,7 @@ _PLACEHOLDER_WORDS = frozenset(
     undefined empty na n/a notset not_set not-set unset default required optional tobeset to_be_set
     secure sensitive confidential private credential credentials mypassword mysecret mytoken yourpassword
     yoursecret yourtoken your_password your_secret your_token your-password your-secret your-token
-    generated random auto test123changeme
+    generated random auto test123changeme test testing foo bar baz qux foobar
     """.split()
 )
 _PLACEHOLDER_HINT_WORDS = frozenset(
@@ -154,6 +159,7 @@ _PUBLIC_VALUE = _Lazy(
     r"|pk\.eyJ[A-Za-z0-9_.-]+"  # Mapbox public token
     r"|UA-\d{4,10}-\d{1,4}|G-[A-Z0-9]{6,12}|GTM-[A-Z0-9]{4,9}|AW-\d{6,12}"  # Google Analytics / Tag Manager / Ads
     r"|NRJS-[a-f0-9]{19}"  # New Relic browser key
+    r"|phc_[A-Za-z0-9]{32,}"  # PostHog project API key (ships to browsers)
     r"|(?:ssh-(?:rsa|dss|ed25519)|ecdsa-sha2-nistp\d+|sk-ssh-ed25519@openssh\.com) AAAA[A-Za-z0-9+/=]+(?: \S+)?"
     r"|-----BEGIN (?:PUBLIC KEY|RSA PUBLIC KEY|CERTIFICATE|PGP PUBLIC KEY BLOCK|X509 CRL)-----.*"
     r")$",
@@ -221,7 +227,8 @@ def is_reference_or_placeholder(value: str) -> bool:
     """True for values that point at a secret or stand in for one, rather than being one.
 
     ARNs (Secrets Manager, SSM, KMS, any other), SSM parameter and file paths, ``valueFrom``-style
-    URIs (``ssm://``, ``vault:``, ``op://``), templates (``${X}``, ``$X``, ``{{resolve:...}}``,
+    URIs (``ssm://``, ``vault:``, ``op://``), encrypted values (SOPS ``ENC[…]``, jasypt ``ENC(…)``, KMS
+    ciphertext blobs ``AQICAH…``, ``$ANSIBLE_VAULT``), templates (``${X}``, ``$X``, ``{{resolve:...}}``,
     ``{{ must_env ... }}``, ``$(X)``, ``%(x)s``, ``<IMAGE1_NAME>``) and placeholders (empty,
     ``changeme``, ``<password>``, ``xxx``, ``REPLACE_ME``, ``your-api-key-here``, ``none``).
     """
@@ -230,7 +237,7 @@ def is_reference_or_placeholder(value: str) -> bool:
     v = value.strip()
     if not v:
         return True
-    if _REFERENCE.match(v) or _is_path(v):
+    if _REFERENCE.match(v) or _is_path(v) or _CIPHERTEXT.match(v):
         return True
     if _TEMPLATE.search(v):
         # a value *built* from references: only literal parts left may still hold a credential
@@ -415,6 +422,13 @@ _PROVIDERS_SPEC: tuple[tuple[str, str, str], ...] = (
     ("contentful-token", "Contentful personal access token", _B + r"(?P<p>CFPAT-)[A-Za-z0-9_-]{43}" + _E),
     ("alibaba-access-key-id", "Alibaba Cloud AccessKey ID", _B + r"(?P<p>LTAI)[A-Za-z0-9]{12,20}" + _E),
     ("facebook-access-token", "Facebook access token", _B + r"(?P<p>EAA[A-Z][a-z]?)[A-Za-z0-9]{90,}" + _E),
+    (
+        "sumologic-collector-url",
+        "Sumo Logic HTTP source URL",
+        r"(?P<p>/receiver/v1/(?:http|otlp|logs|metrics|traces)/)[A-Za-z0-9_=+-]{40,}",
+    ),
+    ("loggly-token", "Loggly customer token", r"(?P<p>loggly\.com/(?:inputs|bulk)/)[0-9a-fA-F-]{32,36}"),
+    ("posthog-personal-api-key", "PostHog personal API key", _B + r"(?P<p>phx_)[A-Za-z0-9]{40,}" + _E),
     ("jwt", "JSON Web Token", _B + r"(?P<p>eyJ)[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,}" + _E),
 )
 
@@ -424,7 +438,7 @@ _PROVIDER_QUICK = _Lazy(
     r"|discord|webhook\.office|[sr]k_(?:live|test)_|whsec_|SG\.|SK[0-9a-f]{32}|AIza|GOCSPX|npm_|pypi-|rubygems_|dckr_|NR[A-Z]{2}|"
     r"AccountKey|SharedAccess|Q~|sk-|HRKU|key-|-us\d|sib-|shp|_v1_|hv[sbr]\.|atlasv1|dp\.|lin_|ATATT|ATCTT|hf_|dapi|PMAK|pul-"
     r"|sntry|glc_|glsa_|:AA|tskey|pscale|sbp_|bkua_|sq0|EAA|access_token\$|dt0|secret_|ntn_|pat[A-Za-z0-9]{14}\.|r8_|gsk_|xai-|pplx-"
-    r"|CFPAT|LTAI|eyJ"
+    r"|CFPAT|LTAI|eyJ|receiver/v1/|loggly|phx_"
 )
 
 
@@ -487,7 +501,10 @@ def _provider_matches(value: str, public_name: bool = False) -> Iterator[SecretM
 
 _URL_USERINFO = _Lazy(
     r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*:(?:[A-Za-z][A-Za-z0-9+.-]*:)*)//"  # jdbc:postgresql://, mongodb+srv://
-    r"(?P<user>[^:@/\s?#'\"]*):(?P<password>[^@\s'\"]*)@(?P<host>[^\s/?#'\"]*)"
+    r"(?:(?P<user>[^:@/\s?#'\"]*):(?P<password>[^@\s'\"]*)"
+    # an unencoded e-mail as user name (smtp://postmaster@mg.example.com:pw@smtp.mailgun.org): no / ? # in the password
+    r"|[^:@/\s?#'\"]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+:(?P<epassword>[^@\s'\"/?#]*))"
+    r"@(?P<host>[^\s/?#'\"]*)"
 )
 _URL_QUERY_SECRET = _Lazy(
     r"[?&;](?P<key>[A-Za-z0-9_.-]*(?:password|passwd|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|auth|sig|signature|"
@@ -506,7 +523,7 @@ _BARE_USERINFO = _Lazy(
 def _url_matches(value: str) -> Iterator[SecretMatch]:
     if "@" in value:
         for m in _URL_USERINFO.finditer(value):
-            password = _unquote(m.group("password"))
+            password = _unquote(m.group("password") if m.group("password") is not None else m.group("epassword"))
             if m.group("host").lower().startswith(("sha256:", "sha512:")):
                 continue
             if password and not is_reference_or_placeholder(password) and not _URL_PASSWORD_PLACEHOLDER.match(password):
@@ -523,9 +540,11 @@ def _url_matches(value: str) -> Iterator[SecretMatch]:
             for m in _URL_QUERY_SECRET.finditer(value):
                 secret = _unquote(m.group("value"))
                 key_kind = _name_kind(m.group("key"))
-                if key_kind and key_kind[0] == "public":
-                    continue
-                if not is_reference_or_placeholder(secret) and _plausible_secret(secret, strong=True):
+                if not key_kind or key_kind[0] == "public":
+                    continue  # authSource=admin, auth_mechanism=SCRAM: about the credential, not one
+                if not is_reference_or_placeholder(secret) and _plausible_secret(
+                    secret, strong=key_kind[0] == "strong"
+                ):
                     yield _match("url-credentials", "credential in a URL query string", secret)
 
 
@@ -559,7 +578,7 @@ _KEY_MODIFIERS = frozenset(
     api secret private access signing sign encryption encrypt decryption decrypt crypt crypto cipher master license
     licence app application client auth authentication session hmac jwt shared service admin ingest write account
     storage subscription consumer sdk server rsa ssh gpg pgp aes root deploy deployment integration personal bot
-    webhook cookie csrf xsrf mac instance partner merchant developer dev prod live rest management mgmt
+    webhook cookie csrf xsrf mac instance partner merchant developer dev prod live rest management mgmt insert
     """.split()
 )
 _PUBLIC_MODIFIERS = frozenset("public publishable pub site anon anonymous browser frontend".split())
@@ -588,6 +607,7 @@ _QUALIFIERS = frozenset(
     workfactor stdin fd cmd command script generator location key_id kid arn id version stage arn
     enforce enforced reset url expiry ttl lookup mapping map role roles group groups ou dn attribute attr attrs
     queue topic channel table index location dir type method mechanism encoding charset
+    encrypted ciphertext enc
     """.split()
 )
 # Suffixes that leave a noun in head position: DB_PASSWORD_PROD, API_KEY_2, SECRET_KEY_BASE.
@@ -599,8 +619,11 @@ _NAME_SPLIT = _Lazy(r"[^A-Za-z0-9]+")
 _CAMEL = _Lazy(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _JOINED_SUFFIXES = ("password", "passwd", "passphrase", "secret", "token", "pwd", "apikey", "key", "pass")
 _PASS_PREFIXES = frozenset(
-    "db user admin root smtp mail redis ldap ftp proxy rabbit mq ssh sql pg mysql mongo keystore truststore store".split()
+    "db user admin root smtp mail redis ldap ftp proxy rabbit mq ssh sql pg mysql mongo keystore truststore store"
+    " require".split()
 )
+# Joined words that are credentials but split into nothing useful (redis ``requirepass``/``masterauth``).
+_JOINED_WORDS = {"masterauth": ["master", "password"], "requirepass": ["require", "password"]}
 
 
 def _name_tokens(name: str) -> list[str]:
@@ -615,6 +638,8 @@ def _name_tokens(name: str) -> list[str]:
 
 
 def _split_joined(token: str) -> list[str]:
+    if token in _JOINED_WORDS:
+        return list(_JOINED_WORDS[token])
     if token in _STRONG_NOUNS or token in _WEAK_NOUNS or token in _QUALIFIERS:
         if token == "apikey":
             return ["api", "key"]
@@ -717,11 +742,35 @@ _NOUN_LABELS = {
 }
 
 
+# Keys a vendor documents as public (shipped to browsers or apps), recognised by the provider word and the
+# words around the noun: (words that must all be in the name, head nouns). Never when the name also says
+# secret/private/admin/write/personal/master/password: PUSHER_APP_SECRET, ALGOLIA_ADMIN_KEY still fire.
+_VENDOR_PUBLIC: tuple[tuple[frozenset[str], frozenset[str]], ...] = (
+    (frozenset({"algolia", "search"}), frozenset({"key", "keys"})),  # Algolia search-only API key
+    (frozenset({"search", "only"}), frozenset({"key", "keys", "token"})),  # *_SEARCH_ONLY_KEY
+    (frozenset({"pusher"}), frozenset({"key"})),  # Pusher app key (the secret is PUSHER_APP_SECRET)
+    (frozenset({"shopify", "api"}), frozenset({"key"})),  # Shopify app API key = OAuth client id
+    (frozenset({"mixpanel"}), frozenset({"token"})),  # Mixpanel project token (browser SDK)
+)
+_NOT_PUBLIC_WORDS = frozenset(
+    "secret secrets private admin write personal master password passwd service server management".split()
+)
+# Vendor header names that carry a credential without a credential noun.
+_CREDENTIAL_NAMES = {("honeycomb", "team"): "Honeycomb API key"}
+
+
 def _name_kind(name: str) -> tuple[str, str] | None:
     """("strong"|"weak"|"public", kind label) when the name denotes a credential, else None."""
     tokens = _name_tokens(name)
     if not tokens:
         return None
+    if tuple(tokens[-2:]) in _CREDENTIAL_NAMES:
+        return ("strong", _CREDENTIAL_NAMES[tuple(tokens[-2:])])
+    present = set(tokens)
+    if not present & _NOT_PUBLIC_WORDS:
+        for words, nouns in _VENDOR_PUBLIC:
+            if words <= present and tokens[-1] in nouns:
+                return ("public", _label(tokens, len(tokens) - 1))
     public_prefix = any(tuple(tokens[: len(p)]) == p for p in _PUBLIC_NAME_PREFIXES)
     for j in range(len(tokens) - 1, -1, -1):
         noun = tokens[j]
@@ -771,6 +820,8 @@ def _name_kind(name: str) -> tuple[str, str] | None:
             return ("strong", label)
         if noun == "auth" and previous in {"basic", "http", "proxy", "smtp", "api"}:
             return ("strong", label)
+        if noun == "cookie" and previous == "erlang":
+            return ("strong", "Erlang cookie")  # RabbitMQ/CouchDB cluster secret: 20 capital letters
         return ("weak", label)
     return None
 
@@ -923,13 +974,26 @@ def _special_named(tokens: list[str], value: str) -> SecretMatch | None:
 
 
 _ASSIGNMENT = _Lazy(
-    r"(?P<key>[A-Za-z_][A-Za-z0-9_.\-]{1,80})[\"']?\s*(?P<op>=|:)\s*"
+    r"(?P<key>[A-Za-z_][A-Za-z0-9_.\-]{1,80})(?:[\"']\s*\]|[\"'])?\s*(?P<op>=>|=|:)\s*"  # k=, "k":, x['k'] =, 'k' =>
     r"(?:\"(?P<dq>(?:[^\"\\]|\\.)*)\"|'(?P<sq>[^']*)'|(?P<bare>(?:\$\{[^}]*\}|\{\{.*?\}\}|\$\([^)]*\)|[^\s;,\"'}\])])+))"
 )
 
 
-def _embedded_matches(value: str) -> Iterator[SecretMatch]:
+_PHP_DEFINE = _Lazy(r"\bdefine\(\s*(['\"])([A-Za-z_][A-Za-z0-9_]*)\1\s*,")
+_QUERY_STRING = _Lazy(r"\??[A-Za-z0-9_.%-]+=[^&\s]*(?:&[A-Za-z0-9_.%-]+=[^&\s]*)+")
+_GOOGLE_API_KEY = _Lazy(r"AIza[0-9A-Za-z_-]{35}")
+_CODE_REFERENCE = _Lazy(r"[A-Za-z_][\w.]*[(\[]|(?:process\.env|import\.meta\.env|os\.environ)\.")
+
+
+def _embedded_matches(value: str, public_context: bool = False) -> Iterator[SecretMatch]:
+    if "define(" in value:
+        value = _PHP_DEFINE.sub(r"\2=", value)  # PHP define('DB_PASSWORD', '…') (WORDPRESS_CONFIG_EXTRA)
     if "=" not in value and ":" not in value:
+        return
+    if "&" in value and _QUERY_STRING.fullmatch(value.strip()):
+        # a query string on its own (an Azure SAS token sv=…&sig=…): each pair separately, percent-decoded
+        for part in value.strip().lstrip("?").split("&"):
+            yield from _embedded_matches(_unquote(part), public_context)
         return
     for m in _ASSIGNMENT.finditer(value):
         key = m.group("key")
@@ -944,11 +1008,15 @@ def _embedded_matches(value: str) -> Iterator[SecretMatch]:
         )
         if raw is None:
             continue
+        if m.group("bare") is not None and _CODE_REFERENCE.match(raw):
+            continue  # password = getenv('X'), ENV['X'], process.env.X: code reading a variable, not a literal
         if m.group("bare") is not None and "&" in raw and "?" in value:
             raw = raw.split("&", 1)[0]  # URL query separator
         nk = _name_kind(key)
         if not nk or nk[0] == "public":
             continue
+        if public_context and _GOOGLE_API_KEY.fullmatch(raw.strip()):
+            continue  # "apiKey" of a Firebase web config: public by design
         if nk[1].endswith("authorization header") or key.lower().endswith("authorization"):
             rest = value[m.start("bare") if m.group("bare") is not None else m.start() :]
             auth = _AUTH_SCHEME.match(rest.strip().strip("\"'"))
@@ -973,6 +1041,22 @@ def _auth_header_matches(value: str) -> Iterator[SecretMatch]:
             yield _match("authorization-header", "credential in an Authorization header", cred)
 
 
+_FIREBASE_WEB_CONFIG = _Lazy(r"firebaseapp\.com|[\"']?messagingSenderId[\"']?\s*[:=]")
+_HEADER_LINE = _Lazy(r"^\s*(?P<key>[A-Za-z][A-Za-z0-9_-]*)\s+(?P<value>\S.*?)\s*$")
+
+
+def _header_line_matches(value: str) -> Iterator[SecretMatch]:
+    """A header option written ``Name value`` (fluent-bit ``Header X-API-Key abc…``): judged as name=value."""
+    for line in value.splitlines():
+        m = _HEADER_LINE.match(line)
+        if m:
+            found = _named_match(m.group("key"), m.group("value"), rule="embedded-assignment")
+            if found:
+                yield SecretMatch(
+                    "embedded-assignment", f"{found.kind} in an embedded setting", found.hint, found.fingerprint
+                )
+
+
 def _structured(value: str) -> bool:
     """JSON, key=value lists and templates: only the parts inside can be judged."""
     import json
@@ -983,7 +1067,8 @@ def _structured(value: str) -> bool:
             return isinstance(json.loads(v), dict | list)
         except ValueError:
             return True
-    return len(re.findall(r"(?:^|[;&\s,])[A-Za-z_][A-Za-z0-9_.]*\s*=", v)) >= 2
+    # "=" followed by "=", "," or the end is base64 padding (APP_KEYS=a1b2==,c3d4==), not an assignment
+    return len(re.findall(r"(?:^|[;&\s,])[A-Za-z_][A-Za-z0-9_.]*\s*=(?![=,\s]|$)", v)) >= 2
 
 
 def scan_value(value: str, name: str = "") -> list[SecretMatch]:
@@ -1000,12 +1085,18 @@ def scan_value(value: str, name: str = "") -> list[SecretMatch]:
                 found.append(match)
 
     name_kind = _name_kind(name) if name else None
-    public_name = bool(name_kind and name_kind[0] == "public") or "firebase" in name.lower()
+    public_name = (
+        bool(name_kind and name_kind[0] == "public")
+        or "firebase" in name.lower()
+        or bool(_FIREBASE_WEB_CONFIG.search(value))
+    )
     add(_provider_matches(value, public_name))
     add(_url_matches(value))
     literal = _TEMPLATE.sub("${T}", value) if "$" in value or "{" in value or "%" in value else value
-    add(_embedded_matches(literal))  # ${X:-default}, {{ x }}: template syntax is not an assignment
+    add(_embedded_matches(literal, public_name))  # ${X:-default}, {{ x }}: template syntax is not an assignment
     add(_auth_header_matches(literal))
+    if name and _name_tokens(name)[-1:] in (["header"], ["headers"]):
+        add(_header_line_matches(literal))
     if name_kind and not found and not _structured(value) and not _TEMPLATE.search(value):
         named = _named_match(name, value)
         if named:
@@ -1033,6 +1124,37 @@ _MYSQL_FAMILY = frozenset(
 _SEPARATE_PASSWORD_FLAGS = {"sshpass": {"-p"}, "redis-cli": {"-a"}, "keydb-cli": {"-a"}, "valkey-cli": {"-a"}}
 _USERPASS_FLAGS = {"-u", "--user", "--proxy-user", "-U"}
 _USERPASS_PROGRAMS = frozenset("curl wget http https".split())
+
+
+# Programs taking a password as a positional argument: (program, subcommand) -> its position after the subcommand.
+_POSITIONAL_PASSWORDS = {("rabbitmqctl", "add_user"): 2, ("rabbitmqctl", "change_password"): 2}
+# Programs whose -b (batch) flag takes the password as the last positional argument: htpasswd -b[c] file user pw.
+_BATCH_PASSWORD_PROGRAMS = frozenset({"htpasswd", "mosquitto_passwd"})
+_SHELL_OPERATORS = frozenset({"&&", "||", ";", "|", "&", ">", ">>", "<", "2>", "2>&1"})
+
+
+def _positional_passwords(args: Sequence[str]) -> Iterator[tuple[int, SecretMatch]]:
+    for j, arg in enumerate(args):
+        program = _program(arg)
+        if program != "rabbitmqctl" and program not in _BATCH_PASSWORD_PROGRAMS:
+            continue
+        tail: list[int] = []
+        for k in range(j + 1, len(args)):
+            if args[k] in _SHELL_OPERATORS:
+                break
+            tail.append(k)
+        positional = [k for k in tail if not args[k].startswith("-")]
+        index = None
+        if program == "rabbitmqctl":
+            for n, k in enumerate(positional):
+                position = _POSITIONAL_PASSWORDS.get((program, args[k].lower()))
+                if position is not None and n + position < len(positional):
+                    index = positional[n + position]
+                    break
+        elif any(re.fullmatch(r"-[A-Za-z]*b[A-Za-z]*", args[k]) for k in tail) and len(positional) >= 2:
+            index = positional[-1]
+        if index is not None and not is_reference_or_placeholder(args[index]):
+            yield index, _match("command-line-password", f"password passed to {program}", args[index])
 
 
 _SUBSTITUTION = _Lazy(r"\$\((?:[^()]|\([^()]*\))*\)|`[^`]*`")
@@ -1068,6 +1190,10 @@ def _judge_flag(name: str, value: str) -> SecretMatch | None:
 def _scan_tokens(args: Sequence[str], depth: int = 0) -> Iterator[tuple[int, SecretMatch]]:
     programs = {_program(a) for a in args if a and not a.startswith("-")}
     consumed: set[int] = set()
+    if programs & ({"rabbitmqctl"} | _BATCH_PASSWORD_PROGRAMS):
+        for index, match in _positional_passwords(args):
+            consumed.add(index)
+            yield index, match
     for i, arg in enumerate(args):
         if i in consumed or not arg:
             continue
@@ -1079,7 +1205,26 @@ def _scan_tokens(args: Sequence[str], depth: int = 0) -> Iterator[tuple[int, Sec
                 yield i, match
             continue
         matched = False
-        if arg.startswith("-") and "=" in arg:
+        if arg.startswith("-p") and len(arg) > 2 and not arg.startswith("--") and programs & _MYSQL_FAMILY:
+            secret = arg[2:]  # before the --flag=value branch: -pAb=cd is a password containing "="
+            if not is_reference_or_placeholder(secret):
+                yield i, _match("command-line-password", "password in a mysql -p argument", secret)
+                matched = True
+        elif (
+            i > 0
+            and args[i - 1].lower() == "set"
+            and i + 1 < len(args)
+            and not arg.startswith("-")
+            and (nk := _name_kind(arg))
+            and nk[0] != "public"
+        ):
+            # aws configure set aws_secret_access_key X, npm config set //r/:_authToken X, CONFIG SET requirepass X
+            found = _judge_flag(arg, args[i + 1])
+            if found:
+                yield i + 1, found
+                consumed.add(i + 1)
+                matched = True
+        elif arg.startswith("-") and "=" in arg:
             flag, _, value = arg.partition("=")
             found = _judge_flag(flag, value)
             if found:
@@ -1088,12 +1233,7 @@ def _scan_tokens(args: Sequence[str], depth: int = 0) -> Iterator[tuple[int, Sec
         elif arg.startswith("-") and len(arg) > 1:
             flag = arg
             nxt = args[i + 1] if i + 1 < len(args) else None
-            if flag.startswith("-p") and len(flag) > 2 and not flag.startswith("--") and programs & _MYSQL_FAMILY:
-                secret = flag[2:]
-                if not is_reference_or_placeholder(secret):
-                    yield i, _match("command-line-password", "password in a mysql -p argument", secret)
-                    matched = True
-            elif nxt is not None and not nxt.startswith("-"):
+            if nxt is not None and not nxt.startswith("-"):
                 found = None
                 if any(flag in flags for prog, flags in _SEPARATE_PASSWORD_FLAGS.items() if prog in programs):
                     if not is_reference_or_placeholder(nxt):
