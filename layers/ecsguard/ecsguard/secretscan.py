@@ -130,6 +130,8 @@ _PLACEHOLDER_HINT_WORDS = frozenset(
     "your my insert enter put fill replace here goes placeholder changeme redacted example dummy fake sample"
     " todo tbd fixme real actual xxx".split()
 )
+# First words of a phrase that asks for a value: your-api-key, insert-token-here, please-change-this.
+_PLACEHOLDER_LEADS = frozenset("your my insert enter put fill replace add set change paste please".split())
 _INSTRUCTION_WORDS = frozenset(
     "set see use stored managed provided injected replace insert fill configured configure generated loaded"
     " fetched read retrieved passed supplied from via in at runtime deploy deployment".split()
@@ -194,8 +196,10 @@ def _placeholder_token(token: str) -> bool:
         return True  # ghp_1234567890abcdef..., abcdefghijklmnop
     words = [w for w in re.split(r"[^a-z0-9]+", low) if w]
     if len(words) >= 2 and all(w.isalpha() for w in words):
-        if words[0] in {"your", "my", "insert", "enter", "put", "fill", "replace", "add", "set", "change", "paste"}:
+        if words[0] in _PLACEHOLDER_LEADS:
             return True
+        if re.search(r"change[-_ ]?(?:me|this|it)\b", low):
+            return True  # please-change-this, must-change-me
         if words[-1] in {"here", "goes", "placeholder", "changeme"} or any(
             w in {"changeme", "placeholder", "redacted", "replace"} for w in words
         ):
@@ -1071,6 +1075,9 @@ def _structured(value: str) -> bool:
     return len(re.findall(r"(?:^|[;&\s,])[A-Za-z_][A-Za-z0-9_.]*\s*=(?![=,\s]|$)", v)) >= 2
 
 
+_FLAG_IN_VALUE = _Lazy(r"(?:^|\s)--?[A-Za-z][A-Za-z0-9_.-]*\s+\S")
+
+
 def scan_value(value: str, name: str = "") -> list[SecretMatch]:
     """Every credential in one value, most specific first (de-duplicated by fingerprint)."""
     if not value or not value.strip():
@@ -1101,6 +1108,9 @@ def scan_value(value: str, name: str = "") -> list[SecretMatch]:
         named = _named_match(name, value)
         if named:
             add([named])
+    if not found and _FLAG_IN_VALUE.search(value):
+        # a command line kept in a variable (REDIS_ARGS=--requirepass x, EXTRA_ARGS=--db-password x)
+        add(match for _, match in _scan_tokens(_split_shell(value), depth=1))
     if found and name_kind is None and _PUBLIC_VALUE.match(value.strip()):
         return []
     return found
