@@ -405,3 +405,204 @@ def test_vendor_default_password_repeating_the_name_is_a_credential(name, value)
 @pytest.mark.parametrize("name, value", [("DB_PASSWORD", "db_password"), ("SESSION_KEY", "sessionid")])
 def test_value_spelling_the_name_is_a_label(name, value):
     assert classify_variable(name, value) is None
+
+
+# ----------------------------------------------------------------------------- independent red-team set
+# Rules generalised after the independent set (tests/data/secrets_independent.jsonl): each with the
+# entries that must fire and the look-alikes that must not.
+
+_IR = rand(ALNUM, 24)  # a generic random credential
+_B64PAD = [rand(ALNUM, 22) + "==" for _ in range(3)]
+
+INDEPENDENT_POSITIVE = [
+    # a query-string parameter only counts when its key is secret-named (and a bare query string is split)
+    ("url-credentials", "API_URL", "https://api.example.com/v1/items?api_key=" + _IR),
+    ("url-credentials", "BLOB_URL", "https://acme.blob.core.windows.net/c/b.csv?sv=2022-11-02&sp=r&sig=" + _IR + "%3D"),
+    ("embedded-assignment", "AZURE_STORAGE_SAS", "sv=2022-11-02&ss=b&srt=co&sp=rl&spr=https&sig=" + _IR + "%2B" + _IR),
+    ("embedded-assignment", "OAUTH_FORM", "grant_type=client_credentials&client_id=orders&client_secret=" + _IR),
+    # base64 padding is not an assignment: comma-separated keys are judged as one value
+    ("secret-named-variable", "APP_KEYS", ",".join(_B64PAD)),
+    # PHP define(), Ruby hash/bracket assignments and => inside larger values
+    ("embedded-assignment", "WORDPRESS_CONFIG_EXTRA", f"define('WP_REDIS_PASSWORD', '{_IR}');"),
+    (
+        "embedded-assignment",
+        "GITLAB_OMNIBUS_CONFIG",
+        f"external_url 'https://g.example.com'\ngitlab_rails['db_password'] = '{_IR}'",
+    ),
+    ("embedded-assignment", "PHP_CONFIG", f"$cfg = ['password' => '{_IR}'];"),
+    # a header option written "Name value" (fluent-bit Header) and vendor header names
+    ("embedded-assignment", "Header", "X-API-Key " + rand(HEX, 32)),
+    ("authorization-header", "Header", "Authorization Bearer " + rand(URLSAFE, 40)),
+    ("embedded-assignment", "OTEL_EXPORTER_OTLP_HEADERS", "x-honeycomb-team=" + rand(ALNUM, 22)),
+    # credentials in the path of log-shipping URLs
+    (
+        "sumologic-collector-url",
+        "SUMO_URL",
+        "https://endpoint4.collection.us2.sumologic.com/receiver/v1/http/" + rand(URLSAFE, 80) + "==",
+    ),
+    ("sumologic-collector-url", "URI", "/receiver/v1/http/" + rand(URLSAFE, 80) + "=="),
+    ("loggly-token", "LOGGLY_URL", "https://logs-01.loggly.com/inputs/3f0c2a9e-7b1d-4c5e-9a8f-1b2c3d4e5f60/tag/ecs/"),
+    ("posthog-personal-api-key", "ANALYTICS", "phx_" + rand(ALNUM, 43)),
+    # an unencoded e-mail as URL user name
+    ("url-credentials", "SMTP_URL", f"smtp://postmaster@mg.example.com:{_IR}@smtp.mailgun.org:587"),
+    # named credentials the name rules did not know
+    ("secret-named-variable", "RABBITMQ_ERLANG_COOKIE", "QWERTZUIOPASDFGHJKLY"),
+    ("secret-named-variable", "NEW_RELIC_INSERT_KEY", rand(URLSAFE, 32)),
+    ("secret-named-variable", "DB_PASSWORD", "test1234"),
+    ("secret-named-variable", "API_KEY", "AQICAH" + rand(ALNUM, 20)),  # too short for a KMS blob
+    # vendor-public names never cover secret words or provider secret formats
+    ("secret-named-variable", "ALGOLIA_ADMIN_KEY", rand(HEX, 32)),
+    ("secret-named-variable", "ALGOLIA_API_KEY", rand(HEX, 32)),
+    ("secret-named-variable", "PUSHER_APP_SECRET", rand(HEX, 20)),
+    ("secret-named-variable", "SHOPIFY_API_SECRET", rand(HEX, 32)),
+    ("secret-named-variable", "MIXPANEL_API_SECRET", rand(HEX, 32)),
+    ("stripe-secret-key", "PUSHER_APP_KEY", "sk_live_" + rand(ALNUM, 24)),
+    # a command line kept in a variable
+    ("secret-named-variable", "REDIS_ARGS", f"--requirepass {_IR} --appendonly yes"),
+]
+
+INDEPENDENT_NEGATIVE = [
+    ("MONGO_URL", "mongodb://app:${MONGO_PASSWORD}@mongo:27017/app?authSource=admin"),
+    ("MONGO_URL", "mongodb://mongo:27017/app?authSource=admin&authMechanism=SCRAM-SHA-256"),
+    ("QUERY", "a=1&b=2&c=three"),
+    ("OAUTH_FORM", "grant_type=client_credentials&client_id=orders&client_secret=${CLIENT_SECRET}"),
+    ("DB_CREDENTIALS", "user=app password=${DB_PASSWORD}"),
+    ("WORDPRESS_CONFIG_EXTRA", "define('WP_MEMORY_LIMIT', '256M');\ndefine('FS_METHOD', 'direct');"),
+    ("WORDPRESS_CONFIG_EXTRA", "define('DB_PASSWORD', getenv('DB_PASSWORD'));"),
+    ("APP_CONFIG_JS", "module.exports = { password: process.env.DB_PASSWORD }"),
+    ("GITLAB_OMNIBUS_CONFIG", "external_url 'https://g.example.com'; letsencrypt['enable'] = false"),
+    ("Header", "X-Service orders"),
+    ("Header", "Content-Type application/json"),
+    ("Header", "X-Api-Key ${API_KEY}"),
+    ("OTEL_EXPORTER_OTLP_HEADERS", "x-honeycomb-dataset=orders,x-scope-orgid=tenant-a"),
+    ("OTEL_EXPORTER_OTLP_HEADERS", "x-honeycomb-team=${HONEYCOMB_API_KEY}"),
+    ("URI", "/api/v1/logs"),
+    ("SMTP_URL", "smtp://postmaster@mg.example.com:${SMTP_PASSWORD}@smtp.mailgun.org:587"),
+    ("CALLBACK", "https://user@host.example.com:8443/path?next=a@b"),
+    ("RABBITMQ_ERLANG_COOKIE", "${ERLANG_COOKIE}"),
+    # encrypted values
+    (
+        "DB_PASSWORD",
+        "ENC[AES256_GCM,data:"
+        + rand(ALNUM, 24)
+        + "=,iv:"
+        + rand(ALNUM, 43)
+        + "=,tag:"
+        + rand(ALNUM, 22)
+        + "==,type:str]",
+    ),
+    ("SPRING_DATASOURCE_PASSWORD", "ENC(" + rand(ALNUM, 32) + "==)"),
+    ("API_KEY", "AQICAHh" + rand(ALNUM + "+/", 170) + "=="),
+    ("DB_PASSWORD", "$ANSIBLE_VAULT;1.1;AES256\n" + rand(HEX, 64)),
+    ("DB_PASSWORD_ENCRYPTED", rand(ALNUM, 40)),
+    # keys public by vendor design
+    ("ALGOLIA_SEARCH_KEY", rand(HEX, 32)),
+    ("ALGOLIA_SEARCH_ONLY_API_KEY", rand(HEX, 32)),
+    ("PUSHER_APP_KEY", rand(HEX, 20)),
+    ("SHOPIFY_API_KEY", rand(HEX, 32)),
+    ("MIXPANEL_TOKEN", rand(HEX, 32)),
+    ("POSTHOG_API_KEY", "phc_" + rand(ALNUM, 43)),
+    (
+        "FIREBASE_CONFIG",
+        json.dumps(
+            {"apiKey": "AIza" + rand(URLSAFE, 35), "authDomain": "acme.firebaseapp.com", "messagingSenderId": "1234"}
+        ),
+    ),
+    (
+        "WEB_CONFIG",
+        json.dumps({"apiKey": "AIza" + rand(URLSAFE, 35), "messagingSenderId": "1234", "appId": "1:1:web:2"}),
+    ),
+    # placeholders
+    ("AUTH_TOKEN", "test"),
+    ("DB_PASSWORD", "foobar"),
+    ("SECRET_KEY", "please-change-this"),
+    ("REDIS_ARGS", "--appendonly yes --save 60 1000"),
+]
+
+
+@pytest.mark.parametrize(
+    ("rule", "name", "value"), INDEPENDENT_POSITIVE, ids=[f"{r}:{n}" for r, n, _ in INDEPENDENT_POSITIVE]
+)
+def test_independent_rule_fires(rule: str, name: str, value: str) -> None:
+    match = classify_variable(name, value)
+    assert match is not None, f"{name} should be a {rule}"
+    assert match.rule == rule
+    texts = (match.hint, repr(match).replace(repr(match.kind), ""))
+    assert not any(_IR in text for text in texts)
+
+
+@pytest.mark.parametrize(("name", "value"), INDEPENDENT_NEGATIVE, ids=[n for n, _ in INDEPENDENT_NEGATIVE])
+def test_independent_not_a_secret(name: str, value: str) -> None:
+    assert classify_variable(name, value) is None
+
+
+def test_firebase_config_still_reports_a_real_secret_inside() -> None:
+    config = {"apiKey": "AIza" + rand(URLSAFE, 35), "authDomain": "a.firebaseapp.com", "serverKey": _IR}
+    match = classify_variable("FIREBASE_CONFIG", json.dumps(config))
+    assert match is not None and match.rule == "embedded-assignment"
+    assert classify_variable("APP_CONFIG", json.dumps({"apiKey": "AIza" + rand(URLSAFE, 35)})) is not None
+
+
+INDEPENDENT_ARG_POSITIVE = [
+    (["redis-server", "--requirepass", _IR, "--appendonly", "yes"], 2),
+    (["redis-server", "--masterauth", _IR], 2),
+    (["sh", "-c", "mysqladmin ping -h localhost -uroot -pAb9=cd7Ef"], 2),  # "=" inside the attached password
+    (["mysql", "-uroot", "-pAb9=cd7Ef"], 2),
+    (["aws", "configure", "set", "aws_secret_access_key", rand(ALNUM + "/+", 40)], 4),
+    (["redis-cli", "CONFIG", "SET", "requirepass", _IR], 4),
+    (["rabbitmqctl", "add_user", "orders", _IR], 3),
+    (["rabbitmqctl", "change_password", "orders", _IR], 3),
+    (["sh", "-c", f"rabbitmqctl add_user orders {_IR} && rabbitmqctl set_user_tags orders administrator"], 2),
+    (["htpasswd", "-bc", "/etc/nginx/.htpasswd", "admin", _IR], 4),
+    (["htpasswd", "-nbB", "admin", _IR], 3),
+]
+
+INDEPENDENT_ARG_NEGATIVE = [
+    ["redis-server", "--requirepass", "$REDIS_PASSWORD"],
+    ["sh", "-c", 'redis-server --requirepass "$REDIS_PASSWORD"'],
+    ["mysql", "-uroot", "-p$MYSQL_ROOT_PASSWORD"],
+    ["aws", "configure", "set", "region", "eu-west-1"],
+    ["aws", "configure", "set", "aws_secret_access_key", "$AWS_SECRET_ACCESS_KEY"],
+    ["redis-cli", "CONFIG", "SET", "requirepass", "${REDIS_PASSWORD}"],
+    ["sh", "-c", "set -eux && exec app"],
+    ["rabbitmqctl", "add_user", "orders", "$RABBITMQ_PASSWORD"],
+    ["rabbitmqctl", "add_vhost", "orders"],
+    ["rabbitmqctl", "set_permissions", "-p", "/", "orders", ".*", ".*", ".*"],
+    ["htpasswd", "-c", "/etc/nginx/.htpasswd", "admin"],
+    ["sh", "-c", "htpasswd -bc /etc/nginx/.htpasswd admin $ADMIN_PASSWORD && nginx -g 'daemon off;'"],
+]
+
+
+@pytest.mark.parametrize(("args", "index"), INDEPENDENT_ARG_POSITIVE)
+def test_independent_arguments_fire(args: list[str], index: int) -> None:
+    found = scan_arguments(args)
+    assert found, args
+    assert found[0][0] == index
+    assert not any(_IR in (m.hint + repr(m)) for _, m in found)
+
+
+@pytest.mark.parametrize("args", INDEPENDENT_ARG_NEGATIVE)
+def test_independent_arguments_not_secret(args: list[str]) -> None:
+    assert scan_arguments(args) == []
+
+
+def test_independent_set_is_generated_and_scores() -> None:
+    path = ROOT / "tests/data/secrets_independent.jsonl"
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    assert len(rows) >= 350
+    assert {r["where"] for r in rows} == {"environment", "option", "argument"}
+    assert all(r["why"] for r in rows)
+    check = subprocess.run([sys.executable, str(ROOT / "benchmarks/make_independent_set.py"), "--check"], check=False)
+    assert check.returncode == 0, (
+        "tests/data/secrets_independent.jsonl is stale: rerun benchmarks/make_independent_set.py"
+    )
+    tp = fp = fn = 0
+    for row in rows:
+        if row["where"] == "argument":
+            found = bool(scan_arguments(row["value"]))
+        else:
+            found = classify_variable(row["name"], row["value"]) is not None
+        tp += found and row["secret"]
+        fp += found and not row["secret"]
+        fn += not found and row["secret"]
+    assert tp / (tp + fp) >= 0.98 and tp / (tp + fn) >= 0.95
