@@ -11,7 +11,8 @@ conventions and the benchmark behind them):
 4. a secret-named variable (``DB_PASSWORD``, ``JWT_SECRET``, ``DD_API_KEY``...) holding a real
    value: not a reference (ARN, SSM path, ``${...}``), not a placeholder (``changeme``,
    ``<password>``), not configuration (``PASSWORD_MIN_LENGTH``, ``TOKEN_TTL``, ``*_FILE``), not a
-   key that is public by design (``pk_live_``, ``RECAPTCHA_SITE_KEY``).
+   key that is public by design (``pk_live_``, ``RECAPTCHA_SITE_KEY``);
+5. a command line kept in a variable (``REDIS_ARGS=--requirepass …``), scanned like ``command``.
 
 Pure standard library, no I/O, cheap to import: it runs in every Lambda cold start. Nothing here
 ever logs or raises with a value; a :class:`SecretMatch` carries only a redacted hint and a
