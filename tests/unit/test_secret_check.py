@@ -149,3 +149,25 @@ def test_real_task_definitions_flag_only_real_looking_credentials() -> None:
         ("013.json", "environment.DRONE_DATABASE_DATASOURCE"),
         ("013.json", "environment.MYSQL_ROOT_PASSWORD"),
     }
+
+
+def test_guessable_values_have_no_published_fingerprint() -> None:
+    """sha256("123456") is on every search engine: a human-chosen value's hash would reveal it."""
+    weak = parse_document(definition(environment=[{"name": "DRONE_SECRET", "value": "123456"}]))
+    strong = parse_document(
+        definition(environment=[{"name": "GITHUB_TOKEN", "value": "ghp_" + "aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3zA5"}])
+    )
+    context = CheckContext(target="t")
+    [weak_finding] = plaintext_secret.run(weak, context)
+    [strong_finding] = plaintext_secret.run(strong, context)
+    assert weak_finding.fingerprint is None
+    assert "sha256:" not in weak_finding.remediation + weak_finding.message
+    assert "variable name" in weak_finding.remediation
+    assert strong_finding.fingerprint == secretscan.fingerprint("ghp_" + "aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3zA5")
+    assert strong_finding.fingerprint in strong_finding.remediation
+
+
+def test_guessable_value_is_still_allowlisted_by_its_fingerprint() -> None:
+    weak = parse_document(definition(environment=[{"name": "DRONE_SECRET", "value": "123456"}]))
+    context = CheckContext(target="t", secret_allowlist=frozenset({secretscan.fingerprint("123456")}))
+    assert plaintext_secret.run(weak, context) == []

@@ -111,7 +111,7 @@ def scan_overrides(launch: TaskLaunch, *, event_name: str, target: str, settings
                     remediation=remediation(event_name, override.name, field),
                     rule=match.rule,
                     evidence=match.hint,
-                    fingerprint=match.fingerprint,
+                    fingerprint=match.published_fingerprint,
                 )
             )
     return findings

@@ -48,10 +48,20 @@ class SecretMatch:
     kind: str
     hint: str
     fingerprint: str
+    # A short or human-chosen value: its SHA-256 can be reversed by trying candidates (sha256 of
+    # "123456" is on every search engine), so its fingerprint is used for allowlist matching but
+    # never shown. See published_fingerprint.
+    guessable: bool = False
+
+    @property
+    def published_fingerprint(self) -> str | None:
+        """The fingerprint to show in findings and messages, or None when showing it would reveal the value."""
+        return None if self.guessable else self.fingerprint
 
     def __repr__(self) -> str:  # the default repr is already safe; keep it explicit and stable
         return (
-            f"SecretMatch(rule={self.rule!r}, kind={self.kind!r}, hint={self.hint!r}, fingerprint={self.fingerprint!r})"
+            f"SecretMatch(rule={self.rule!r}, kind={self.kind!r}, hint={self.hint!r}, "
+            f"fingerprint={self.published_fingerprint!r})"
         )
 
 
@@ -78,7 +88,19 @@ def fingerprint(value: str) -> str:
 
 def _match(rule: str, kind: str, secret: str, prefix: str = "") -> SecretMatch:
     shown = prefix if prefix and secret.startswith(prefix) and len(prefix) < len(secret) else ""
-    return SecretMatch(rule=rule, kind=kind, hint=f"{shown}… ({len(secret)} chars)", fingerprint=fingerprint(secret))
+    return SecretMatch(
+        rule=rule,
+        kind=kind,
+        hint=f"{shown}… ({len(secret)} chars)",
+        fingerprint=fingerprint(secret),
+        guessable=_guessable(secret),
+    )
+
+
+def _guessable(secret: str) -> bool:
+    """Could the value be recovered from its SHA-256 by guessing? Anything short or human-chosen could."""
+    v = secret.strip()
+    return not (len(v) >= 32 or _UUID.match(v) or _looks_random(v, 12))
 
 
 # --------------------------------------------------------------------------------------------

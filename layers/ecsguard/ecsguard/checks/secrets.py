@@ -62,6 +62,19 @@ def _article(kind: str) -> str:
     return "a"
 
 
+def allowlist_hint(match: secretscan.SecretMatch) -> str:
+    """How a reviewer silences this finding if it is not a credential (never revealing a guessable value)."""
+    if match.published_fingerprint:
+        return (
+            f"If it is not a credential, add its fingerprint {match.published_fingerprint} "
+            "(or the variable name) to the secret allowlist."
+        )
+    return (
+        "If it is not a credential, add the variable name to the secret allowlist (no fingerprint is shown for a "
+        "short or human-chosen value: its hash could be reversed by guessing)."
+    )
+
+
 def _how_to_move(field: str) -> str:
     if field.startswith("environment."):
         name = field.split(".", 1)[1]
@@ -117,10 +130,9 @@ def plaintext_secret(task_definition: TaskDefinition, context: CheckContext) -> 
                 field=field,
                 remediation=(
                     "Rotate this credential now: it is already recorded in CloudTrail and in this task definition "
-                    f"revision, so removing it is not enough. Then {_how_to_move(field)}. If it is not a credential, "
-                    f"add its fingerprint {match.fingerprint} (or the variable name) to the secret allowlist."
+                    f"revision, so removing it is not enough. Then {_how_to_move(field)}. {allowlist_hint(match)}"
                 ),
                 rule=match.rule,
                 evidence=match.hint,
-                fingerprint=match.fingerprint,
+                fingerprint=match.published_fingerprint,
             )
