@@ -263,3 +263,57 @@ def test_scan_sarif_for_code_scanning(tmp_path, capsys):
     line = path.read_text().splitlines()[location["region"]["startLine"] - 1]
     assert '"API_TOKEN"' in line
     assert CANARY not in out
+
+
+def test_scan_cloudformation_template_yaml(capsys):
+    """CloudFormation/SAM/CDK templates: every AWS::ECS::TaskDefinition, !Sub literals checked, !Ref not."""
+    path = str(ROOT / "tests" / "data" / "cloudformation-task-definition.yaml")
+    assert main(["scan", "--format", "json", path]) == 1
+    findings = json.loads(capsys.readouterr().out)["findings"]
+    assert {(f["check"], f["container"], f["field"]) for f in findings} == {
+        ("plaintext-secret", "api", "environment.DATABASE_URL"),  # !Sub "postgres://app:<literal>@${DbHost}"
+        ("logging-disabled", "sidecar", "logConfiguration"),
+    }
+    assert all(f["target"] == path and "(resource ApiTaskDef)" in f["message"] for f in findings)
+
+
+def test_scan_cloudformation_json_and_yaml_task_definition(tmp_path, capsys):
+    template = {
+        "Resources": {
+            "Worker": {
+                "Type": "AWS::ECS::TaskDefinition",
+                "Properties": {
+                    "ContainerDefinitions": [
+                        {
+                            "Name": "worker",
+                            "Image": "busybox",
+                            "Environment": [{"Name": "API_TOKEN", "Value": {"Fn::GetAtt": ["Secret", "Arn"]}}],
+                            "LogConfiguration": {"LogDriver": "awslogs", "Options": {"awslogs-group": "/ecs/w"}},
+                        }
+                    ]
+                },
+            }
+        }
+    }
+    cfn = write(tmp_path, "template.json", template)
+    cli_yaml = tmp_path / "taskdef.yaml"  # aws ecs register-task-definition --cli-input-yaml
+    cli_yaml.write_text(
+        "family: web\ncontainerDefinitions:\n  - name: web\n    image: nginx\n    environment:\n      - name: MYSQL_ROOT_PASSWORD\n        value: rootpw123\n"
+    )
+
+    assert main(["scan", "--format", "json", cfn, str(cli_yaml)]) == 1
+
+    findings = json.loads(capsys.readouterr().out)["findings"]
+    assert [(f["target"], f["field"]) for f in findings if f["check"] == "plaintext-secret"] == [
+        (str(cli_yaml), "environment.MYSQL_ROOT_PASSWORD")
+    ]
+
+
+def test_scan_yaml_and_template_errors_are_named(tmp_path, capsys):
+    broken = tmp_path / "broken.yml"
+    broken.write_text("family: web\ncontainerDefinitions: [\n")
+    no_tasks = write(tmp_path, "stack.json", {"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}})
+    assert main(["scan", str(broken), no_tasks]) == 2
+    err = capsys.readouterr().err
+    assert f"{broken}: not valid YAML (line " in err
+    assert f"{no_tasks}: a CloudFormation template with no AWS::ECS::TaskDefinition resource" in err

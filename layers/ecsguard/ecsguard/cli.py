@@ -18,12 +18,13 @@ import os
 import re
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 from .checks import CheckContext, load_all, run_checks
-from .model import DocumentError, Finding, parse_document
+from .model import DocumentError, Finding, task_definitions_in
 from .policy import ConfigError, Settings, ignored_checks, is_exempt
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
@@ -69,10 +70,26 @@ def read_document(path: str) -> Any:
         raise InputError(f"{path}: not UTF-8 text (byte {exc.start})") from None
     if not text.strip():
         raise InputError(f"{path}: the file is empty")
+    if path.lower().endswith((".yaml", ".yml")):
+        return _read_yaml(path, text)
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"{path}: {_hint(text, exc)} (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+
+
+def _read_yaml(path: str, text: str) -> Any:
+    """A YAML task definition (``--cli-input-yaml``) or CloudFormation template."""
+    import yaml
+
+    from .rules import load_yaml
+
+    try:
+        return load_yaml(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        raise InputError(f"{path}: not valid YAML{where}: {getattr(exc, 'problem', None) or exc}") from None
 
 
 def scan_paths(paths: Sequence[str], settings: Settings) -> tuple[list[Finding], list[str]]:
@@ -80,18 +97,21 @@ def scan_paths(paths: Sequence[str], settings: Settings) -> tuple[list[Finding],
     errors: list[str] = []
     for path in paths:
         try:
-            task_definition = parse_document(read_document(path))
+            task_definitions = task_definitions_in(read_document(path))
         except InputError as exc:
             errors.append(str(exc))
             continue
         except DocumentError as exc:
             errors.append(f"{path}: {exc}")
             continue
-        context = CheckContext(target=path, secret_allowlist=settings.secret_allowlist)
-        ignored = ignored_checks(task_definition)
-        findings.extend(
-            f for f in run_checks(task_definition, context, enabled=settings.enabled) if not is_exempt(f, ignored)
-        )
+        for resource, task_definition in task_definitions:
+            context = CheckContext(target=path, secret_allowlist=settings.secret_allowlist)
+            ignored = ignored_checks(task_definition)
+            for finding in run_checks(task_definition, context, enabled=settings.enabled):
+                if not is_exempt(finding, ignored):
+                    findings.append(
+                        replace(finding, message=f"{finding.message} (resource {resource})") if resource else finding
+                    )
     return findings, errors
 
 

@@ -327,6 +327,54 @@ def parse_document(document: Any) -> TaskDefinition:
     )
 
 
+# Maps whose keys are data (driver options, labels), not CloudFormation property names.
+_CFN_DATA_MAPS = frozenset({"Options", "DockerLabels", "SystemControls"})
+
+
+def _from_cloudformation(value: Any, *, keep_keys: bool = False) -> Any:
+    """CloudFormation properties (PascalCase) -> the API's camelCase shape.
+
+    ``Fn::Sub`` becomes its template string (its literal parts can still leak a credential) and
+    ``Ref`` a ``${Name}`` placeholder; other intrinsic functions are values we cannot know (None).
+    """
+    if isinstance(value, list):
+        return [_from_cloudformation(item) for item in value]
+    if not isinstance(value, Mapping):
+        return value
+    if len(value) == 1:
+        (key, inner), *_ = value.items()
+        if key == "Fn::Sub":
+            return inner if isinstance(inner, str) else (inner[0] if isinstance(inner, list) and inner else None)
+        if key == "Ref":
+            return f"${{{inner}}}"
+        if key.startswith("Fn::"):
+            return None
+    converted = {}
+    for key, inner in value.items():
+        name = key if keep_keys or not key[:1].isupper() else key[:1].lower() + key[1:]
+        converted[name] = _from_cloudformation(inner, keep_keys=key in _CFN_DATA_MAPS)
+    return converted
+
+
+def task_definitions_in(document: Any) -> list[tuple[str | None, TaskDefinition]]:
+    """Every task definition a document holds, each with a label (None for the plain shapes).
+
+    Besides the shapes :func:`parse_document` reads, a CloudFormation (SAM, CDK-synthesised)
+    template yields one task definition per ``AWS::ECS::TaskDefinition`` resource, labelled with
+    its logical id.
+    """
+    if isinstance(document, Mapping) and isinstance(document.get("Resources"), Mapping):
+        found = [
+            (str(logical_id), TaskDefinition.from_api(_from_cloudformation(resource.get("Properties") or {})))
+            for logical_id, resource in document["Resources"].items()
+            if isinstance(resource, Mapping) and resource.get("Type") == "AWS::ECS::TaskDefinition"
+        ]
+        if not found:
+            raise DocumentError("a CloudFormation template with no AWS::ECS::TaskDefinition resource")
+        return found
+    return [(None, parse_document(document))]
+
+
 @dataclass(frozen=True, slots=True)
 class TaskLaunch:
     """A RunTask/StartTask call: which definition, where, with which overrides."""

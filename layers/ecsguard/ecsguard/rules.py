@@ -66,34 +66,31 @@ def matches(pattern: Mapping[str, Any], event: Any) -> bool:
     return True
 
 
-class _CfnLoader:
-    """A YAML loader that accepts CloudFormation short tags (!Ref, !Sub, !If ...) as plain data."""
+def load_yaml(text: str) -> Any:
+    """YAML, including CloudFormation's short tags (!Ref, !Sub, !GetAtt ...) read as their long form."""
+    import yaml
 
-    @staticmethod
-    def load(text: str) -> Any:
-        import yaml
+    class Loader(yaml.SafeLoader):
+        pass
 
-        class Loader(yaml.SafeLoader):
-            pass
+    def construct(loader: yaml.SafeLoader, tag_suffix: str, node: yaml.Node) -> Any:
+        name = "Ref" if tag_suffix == "Ref" else f"Fn::{tag_suffix}"
+        if isinstance(node, yaml.ScalarNode):
+            value: Any = loader.construct_scalar(node)
+            if tag_suffix == "GetAtt" and isinstance(value, str):
+                value = value.split(".", 1)
+        elif isinstance(node, yaml.SequenceNode):
+            value = loader.construct_sequence(node, deep=True)
+        else:
+            value = loader.construct_mapping(node, deep=True)
+        return {name: value}
 
-        def construct(loader: yaml.SafeLoader, tag_suffix: str, node: yaml.Node) -> Any:
-            name = "Ref" if tag_suffix == "Ref" else f"Fn::{tag_suffix}"
-            if isinstance(node, yaml.ScalarNode):
-                value: Any = loader.construct_scalar(node)
-                if tag_suffix == "GetAtt" and isinstance(value, str):
-                    value = value.split(".", 1)
-            elif isinstance(node, yaml.SequenceNode):
-                value = loader.construct_sequence(node, deep=True)
-            else:
-                value = loader.construct_mapping(node, deep=True)
-            return {name: value}
-
-        Loader.add_multi_constructor("!", construct)
-        return yaml.load(text, Loader=Loader)
+    Loader.add_multi_constructor("!", construct)
+    return yaml.load(text, Loader=Loader)
 
 
 def load_template(path: str | Path) -> dict[str, Any]:
-    return _CfnLoader.load(Path(path).read_text(encoding="utf-8"))
+    return load_yaml(Path(path).read_text(encoding="utf-8"))
 
 
 @dataclass(frozen=True, slots=True)
