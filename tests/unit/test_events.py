@@ -67,3 +67,13 @@ def test_actor_falls_back_to_session_issuer():
     event = load_event("clean")
     del event["detail"]["userIdentity"]["arn"]
     assert parse_api_call(event).actor == "arn:aws:iam::123456789012:role/deployer"
+
+
+def test_values_cloudtrail_redacted_are_read_back():
+    event = load_event("plaintext-secrets")
+    container = event["detail"]["responseElements"]["taskDefinition"]["containerDefinitions"][0]
+    container["environment"][0]["value"] = "HIDDEN_DUE_TO_SECURITY_REASONS"
+    registration = parse_registration(event)
+    assert registration.task_definition is None
+    assert registration.arn == "arn:aws:ecs:us-east-1:123456789012:task-definition/inventory-worker:1"
+    assert "redacted" in (registration.reason_incomplete or "")

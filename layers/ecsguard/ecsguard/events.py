@@ -96,6 +96,20 @@ def _omitted(value: Any) -> bool:
     return isinstance(value, Mapping) and value.get("omitted") in (True, "true")
 
 
+REDACTED = "HIDDEN_DUE_TO_SECURITY_REASONS"
+
+
+def _redacted(value: Any) -> bool:
+    """CloudTrail replaces parameters it considers sensitive with a marker; the real value must be read back."""
+    if isinstance(value, str):
+        return value == REDACTED
+    if isinstance(value, Mapping):
+        return any(_redacted(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_redacted(v) for v in value)
+    return False
+
+
 def _complete_containers(value: Any) -> bool:
     return isinstance(value, list) and bool(value) and all(isinstance(c, Mapping) and not _omitted(c) for c in value)
 
@@ -134,6 +148,8 @@ def parse_registration(event: Any) -> Registration:
         reason = "responseElements has no complete taskDefinition"
     elif not _complete_containers(response_td.get("containerDefinitions")):
         reason = "responseElements.taskDefinition.containerDefinitions is truncated or missing"
+    elif _redacted(response_td):
+        reason = "CloudTrail redacted values in responseElements"
     if reason is None:
         assert isinstance(response_td, Mapping)
         tags = response.get("tags") if response else None
