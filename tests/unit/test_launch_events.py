@@ -147,3 +147,15 @@ def test_odd_shapes_do_not_crash():
 )
 def test_split_task_definition(reference, expected):
     assert split_task_definition(reference) == expected
+
+
+def test_redacted_override_values_must_be_read_back():
+    event = run_task("plaintext-secrets")
+    hidden = "HIDDEN_DUE_TO_SECURITY_REASONS"
+    event["detail"]["requestParameters"]["overrides"]["containerOverrides"][0]["environment"][0]["value"] = hidden
+    for task in event["detail"]["responseElements"]["tasks"]:
+        task["overrides"]["containerOverrides"][0]["environment"][0]["value"] = hidden
+    parsed = parse_launch(event)
+    assert parsed.launch.container_overrides == ()
+    assert parsed.reason_incomplete is not None
+    assert len(parsed.launch.task_arns) == 2

@@ -190,7 +190,7 @@ def _override_list(overrides: Any) -> list[Mapping[str, Any]] | None:
     if overrides is None:
         return None
     items = overrides.get("containerOverrides")
-    if not isinstance(items, list) or any(_omitted(item) for item in items):
+    if not isinstance(items, list) or any(_omitted(item) for item in items) or _redacted(items):
         return None
     return [item for item in items if isinstance(item, Mapping)]
 
@@ -224,7 +224,7 @@ def parse_launch(event: Any) -> Launch:
     if overrides is None:
         overrides = []
         if task_arns:
-            reason = "CloudTrail omitted the overrides from the request and the started tasks"
+            reason = "CloudTrail omitted or redacted the overrides in the request and the started tasks"
 
     task_definition = first.get("taskDefinitionArn") or request.get("taskDefinition")
     if not isinstance(task_definition, str) or not task_definition:
