@@ -1,13 +1,14 @@
-"""Cold start and AWS calls per event of the RegisterTaskDefinition handler.
+"""Cold start of both handlers and AWS calls per RegisterTaskDefinition event.
 
 Prints figures; asserts nothing. Run with the project's virtualenv:
 
     .venv/bin/python benchmarks/cold_start.py [--runs 15]
 
 1. Cold import-and-init: in fresh interpreters, the time to ``import app`` of
-   functions/register_task_definition (which builds the handler: Settings, Powertools Logger,
-   idempotency store) next to a bare ``import boto3`` in the same kind of interpreter. Median of
-   ``--runs`` alternating runs. Target: handler <= 1.3 x bare boto3.
+   functions/register_task_definition and functions/run_task (which builds the handler: Settings,
+   Powertools Logger, the flow's modules) next to a bare ``import boto3`` in the same kind of
+   interpreter, with bytecode present as in the built layer. Median of ``--runs`` interleaved
+   runs. Target: handler <= 1.3 x bare boto3.
 2. First invocation: time of the first event in a fresh interpreter (clients are created on first
    use), against moto in-process.
 3. AWS calls per event for every events/register_task_definition file, counted with a botocore
@@ -25,7 +26,9 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-FUNCTION = ROOT / "functions" / "register_task_definition"
+FUNCTIONS = ROOT / "functions"
+FUNCTION = FUNCTIONS / "register_task_definition"
+FLOWS = ("register_task_definition", "run_task")
 LAYER = ROOT / "layers" / "ecsguard"
 DEPLOYED_ENV = {
     "ECSGUARD_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:ecsguard",
@@ -53,17 +56,20 @@ def _time(code: str) -> float:
 
 
 def cold_start(runs: int) -> None:
-    handler_code = HANDLER.format(function=str(FUNCTION), layer=str(LAYER))
-    _time(BARE), _time(handler_code)  # warm the OS file cache and write bytecode, as a deployed layer has it
-    bare, handler = [], []
-    for _ in range(runs):
-        bare.append(_time(BARE))
-        handler.append(_time(handler_code))
-    b, h = statistics.median(bare), statistics.median(handler)
+    functions = {name: HANDLER.format(function=str(FUNCTIONS / name), layer=str(LAYER)) for name in FLOWS}
+    for code in (BARE, *functions.values()):
+        _time(code)  # warm the OS file cache and write bytecode, as a deployed layer has it
+    samples: dict[str, list[float]] = {"boto3": [], **{name: [] for name in functions}}
+    for _ in range(runs):  # interleaved, so machine load affects every column alike
+        samples["boto3"].append(_time(BARE))
+        for name, code in functions.items():
+            samples[name].append(_time(code))
+    bare = statistics.median(samples["boto3"])
     print(f"cold import-and-init, median of {runs} fresh interpreters (Python {sys.version.split()[0]})")
-    print(f"  import boto3 (bare)                 {b:7.1f} ms")
-    print(f"  import app (handler built)          {h:7.1f} ms")
-    print(f"  ratio handler / boto3               {h / b:7.2f}  (target <= 1.30)")
+    print(f"  import boto3 (bare)                           {bare:7.1f} ms")
+    for name in functions:
+        handler = statistics.median(samples[name])
+        print(f"  functions/{name + '/app.py':34} {handler:7.1f} ms  ratio {handler / bare:4.2f} (target <= 1.30)")
 
 
 FIRST_INVOCATION = """
