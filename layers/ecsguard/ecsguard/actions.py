@@ -54,32 +54,17 @@ def create_log_group(
         request["kmsKeyId"] = kms_key_arn
     try:
         logs.create_log_group(**request)
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") == "ResourceAlreadyExistsException":
+    except (ClientError, BotoCoreError) as exc:
+        if (
+            isinstance(exc, ClientError)
+            and exc.response.get("Error", {}).get("Code") == "ResourceAlreadyExistsException"
+        ):
             logger.info("log group already exists", extra={"log_group": name, "region": region})
-            return ActionResult(
-                "create-log-group",
-                target,
-                ok=True,
-                changed=False,
-                detail=f"log group {name} in {region} already existed",
-            )
+            detail = f"log group {name} in {region} already existed"
+            return ActionResult("create-log-group", target, ok=True, changed=False, detail=detail)
         logger.warning("create_log_group failed", extra={"log_group": name, "region": region, "error": _error(exc)})
-        return ActionResult(
-            "create-log-group",
-            target,
-            ok=False,
-            changed=False,
-            detail=f"could not create log group {name} in {region}: {_error(exc)}",
-        )
-    except BotoCoreError as exc:
-        return ActionResult(
-            "create-log-group",
-            target,
-            ok=False,
-            changed=False,
-            detail=f"could not create log group {name} in {region}: {_error(exc)}",
-        )
+        detail = f"could not create log group {name} in {region}: {_error(exc)}"
+        return ActionResult("create-log-group", target, ok=False, changed=False, detail=detail)
     retention = "never expire"
     if retention_days:
         try:

@@ -81,36 +81,24 @@ def _bool(value: Any) -> bool | None:
 _UNIT = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*([a-zA-Z]*)\s*$")
 
 
-def parse_cpu_units(value: Any) -> int | None:
-    """``256``, ``"256"``, ``"1 vcpu"``, ``".25 vCPU"`` -> CPU units (1 vCPU = 1024)."""
+def _with_unit(value: Any, factors: Mapping[str, float]) -> int | None:
+    """A number with an optional unit (``"1 vcpu"``, ``".5 gb"``), scaled by the unit's factor; None if unknown."""
     text = _str(value)
-    if text is None:
-        return None
-    match = _UNIT.match(text)
+    match = _UNIT.match(text) if text is not None else None
     if not match:
         return None
-    number, unit = float(match.group(1)), match.group(2).lower()
-    if unit in {"", "units"}:
-        return int(number)
-    if unit == "vcpu":
-        return int(number * 1024)
-    return None
+    factor = factors.get(match.group(2).lower())
+    return int(float(match.group(1)) * factor) if factor is not None else None
+
+
+def parse_cpu_units(value: Any) -> int | None:
+    """``256``, ``"256"``, ``"1 vcpu"``, ``".25 vCPU"`` -> CPU units (1 vCPU = 1024)."""
+    return _with_unit(value, {"": 1, "units": 1, "vcpu": 1024})
 
 
 def parse_memory_mib(value: Any) -> int | None:
     """``512``, ``"512"``, ``"1 GB"``, ``".5 gb"`` -> MiB (ECS treats GB as GiB)."""
-    text = _str(value)
-    if text is None:
-        return None
-    match = _UNIT.match(text)
-    if not match:
-        return None
-    number, unit = float(match.group(1)), match.group(2).lower()
-    if unit in {"", "mb", "mib"}:
-        return int(number)
-    if unit in {"gb", "gib"}:
-        return int(number * 1024)
-    return None
+    return _with_unit(value, {"": 1, "mb": 1, "mib": 1, "gb": 1024, "gib": 1024})
 
 
 @dataclass(frozen=True, slots=True)
