@@ -606,3 +606,64 @@ def test_independent_set_is_generated_and_scores() -> None:
         fp += found and not row["secret"]
         fn += not found and row["secret"]
     assert tp / (tp + fp) >= 0.98 and tp / (tp + fn) >= 0.95
+
+
+# --------------------------------------------------------------------------------------------
+# Real-world check (docs/secrets.md): rules generalised after labelling public task definitions.
+# Same shapes as the real entries, synthetic values.
+# --------------------------------------------------------------------------------------------
+
+_RW_WORDS = "ocean river maple stone cloud ember frost grain hollow ivory jungle kettle lemon mango".split()
+
+REAL_WORLD_POSITIVE = [
+    # a password the author chose, in a URL to a deployed host: "my…" is not a request to fill in
+    (
+        "url-credentials",
+        "DATABASE_URL",
+        "postgres://postgres:mypassword@db-" + rand(HEX, 8) + ".rds.amazonaws.com:5432/app",
+    ),
+    ("url-credentials", "DATABASE_URL", "postgres://app:my-db-password@10.0.3.7:5432/app"),
+    # Toss Payments secret key (the client key is public, below)
+    ("toss-payments-secret-key", "TOSS_PAYMENTS_SECRET_KEY", "live_sk_" + rand(ALNUM, 24)),
+    ("toss-payments-secret-key", "PAYMENTS", "test_gsk_" + rand(ALNUM, 24)),
+    # a BIP39-style wallet mnemonic under a wallet name (12 and 24 words)
+    ("secret-named-variable", "SolanaOASIS__WalletMnemonicWords", " ".join(_rng.sample(_RW_WORDS, 12))),
+    ("secret-named-variable", "WALLET_SEED_PHRASE", " ".join(_rng.choice(_RW_WORDS) for _ in range(24))),
+    ("secret-named-variable", "RECOVERY_PHRASE", " ".join(_rng.choice(_RW_WORDS) for _ in range(15))),
+    # Portuguese/Spanish password nouns in names
+    ("secret-named-variable", "DB_SENHA", "S3nh4" + rand(ALNUM, 6)),
+    ("secret-named-variable", "SMTP_CONTRASENA", rand(ALNUM, 10) + "!"),
+    # a prefix around a real random body is not a stand-in
+    ("secret-named-variable", "WEBHOOK_SECRET", "whsec_dummy" + rand(ALNUM, 14)),
+]
+
+REAL_WORLD_NEGATIVE = [
+    ("WEBHOOK_SECRET", "whsec_dummy"),
+    ("STRIPE_SECRET_KEY", "sk_test_fake"),
+    ("API_TOKEN", "token-sample-1"),
+    ("TOSS_PAYMENTS_CLIENT_KEY", "test_ck_" + rand(ALNUM, 28)),
+    ("PAYMENT_CLIENT_KEY", "live_gck_" + rand(ALNUM, 28)),
+    ("MAIL_PASS", "SuaSenha"),
+    ("DB_SENHA", "sua_senha"),
+    ("SMTP_PASSWORD", "tu-contrasena"),
+    ("API_TOKEN", "seu_token_aqui"),
+    ("DB_PASSWORD", "votre_mot_de_passe"),
+    ("API_KEY", "my-api-key"),
+    ("DATABASE_URL", "postgres://user:mytoken@db:5432/app"),
+    ("SERVICE_DESCRIPTION", "the quick brown fox jumps over the lazy dog near the river bank today"),
+    ("WALLET_PUBLIC_KEY", rand(ALNUM, 44)),
+    ("MNEMONIC_LANGUAGE", "english"),
+]
+
+
+@pytest.mark.parametrize(("rule", "name", "value"), REAL_WORLD_POSITIVE)
+def test_real_world_shapes_fire(rule: str, name: str, value: str) -> None:
+    match = classify_variable(name, value)
+    assert match is not None, name
+    assert match.rule == rule
+    assert value not in match.hint + repr(match)
+
+
+@pytest.mark.parametrize(("name", "value"), REAL_WORLD_NEGATIVE)
+def test_real_world_shapes_not_secret(name: str, value: str) -> None:
+    assert classify_variable(name, value) is None

@@ -144,9 +144,11 @@ _PLACEHOLDER_WORDS = frozenset(
     placeholder todo tbd fixme dummy example sample fake redacted removed hidden masked obfuscated
     password passwd pass pwd secret secrets token key apikey api_key api-key value string str none null nil
     undefined empty na n/a notset not_set not-set unset default required optional tobeset to_be_set
-    secure sensitive confidential private credential credentials mypassword mysecret mytoken yourpassword
+    secure sensitive confidential private credential credentials mytoken myapikey mykey yourpassword
     yoursecret yourtoken your_password your_secret your_token your-password your-secret your-token
     generated random auto test123changeme test testing foo bar baz qux foobar
+    senha suasenha minhasenha asenha contrasena tucontrasena contraseña tucontraseña motdepasse votremotdepasse
+    passwort deinpasswort ihrpasswort
     """.split()
 )
 _PLACEHOLDER_HINT_WORDS = frozenset(
@@ -154,7 +156,15 @@ _PLACEHOLDER_HINT_WORDS = frozenset(
     " todo tbd fixme real actual xxx".split()
 )
 # First words of a phrase that asks for a value: your-api-key, insert-token-here, please-change-this.
-_PLACEHOLDER_LEADS = frozenset("your my insert enter put fill replace add set change paste please".split())
+_PLACEHOLDER_LEADS = frozenset(
+    "your my insert enter put fill replace add set change paste please"
+    " sua seu suas seus tu votre dein deine ihr ihre coloque insira inserte ingrese".split()
+)
+# Last words of a phrase that only names the credential the author chose (my-db-password, my_jwt_secret): after "my"
+# the phrase is the live value, not a request to fill one in (a key or token is issued, never chosen: my-api-key).
+_CHOSEN_SECRET_WORDS = frozenset("password passwd pass pwd passphrase secret".split())
+# Strong placeholder words inside a value made of a few words (whsec_dummy, sk_test_fake, token-sample-1).
+_PLACEHOLDER_MARKERS = frozenset("dummy fake sample placeholder changeme redacted notreal fakekey".split())
 _INSTRUCTION_WORDS = frozenset(
     "set see use stored managed provided injected replace insert fill configured configure generated loaded"
     " fetched read retrieved passed supplied from via in at runtime deploy deployment".split()
@@ -185,6 +195,7 @@ _PUBLIC_VALUE = _Lazy(
     r"|UA-\d{4,10}-\d{1,4}|G-[A-Z0-9]{6,12}|GTM-[A-Z0-9]{4,9}|AW-\d{6,12}"  # Google Analytics / Tag Manager / Ads
     r"|NRJS-[a-f0-9]{19}"  # New Relic browser key
     r"|phc_[A-Za-z0-9]{32,}"  # PostHog project API key (ships to browsers)
+    r"|(?:test|live)_g?ck_[A-Za-z0-9]{16,}"  # Toss Payments client key (browser SDK; the secret key is test_sk_/live_sk_)
     r"|(?:ssh-(?:rsa|dss|ed25519)|ecdsa-sha2-nistp\d+|sk-ssh-ed25519@openssh\.com) AAAA[A-Za-z0-9+/=]+(?: \S+)?"
     r"|-----BEGIN (?:PUBLIC KEY|RSA PUBLIC KEY|CERTIFICATE|PGP PUBLIC KEY BLOCK|X509 CRL)-----.*"
     r")$",
@@ -218,12 +229,18 @@ def _placeholder_token(token: str) -> bool:
     if len(t) >= 16 and _ascending_run(low) >= 10:
         return True  # ghp_1234567890abcdef..., abcdefghijklmnop
     words = [w for w in re.split(r"[^a-z0-9]+", low) if w]
+    if (
+        2 <= len(words) <= 4
+        and any(w in _PLACEHOLDER_MARKERS for w in words)
+        and not any(_looks_random(w, 12) for w in words)
+    ):
+        return True  # whsec_dummy, sk_test_fake, token-sample-1: a prefix around a stand-in word
     if len(words) >= 2 and all(w.isalpha() for w in words):
-        if words[0] in _PLACEHOLDER_LEADS:
+        if words[0] in _PLACEHOLDER_LEADS and not (words[0] == "my" and words[-1] in _CHOSEN_SECRET_WORDS):
             return True
         if re.search(r"change[-_ ]?(?:me|this|it)\b", low):
             return True  # please-change-this, must-change-me
-        if words[-1] in {"here", "goes", "placeholder", "changeme"} or any(
+        if words[-1] in {"here", "goes", "placeholder", "changeme", "aqui", "ici", "hier"} or any(
             w in {"changeme", "placeholder", "redacted", "replace"} for w in words
         ):
             return True
@@ -456,6 +473,7 @@ _PROVIDERS_SPEC: tuple[tuple[str, str, str], ...] = (
     ),
     ("loggly-token", "Loggly customer token", r"(?P<p>loggly\.com/(?:inputs|bulk)/)[0-9a-fA-F-]{32,36}"),
     ("posthog-personal-api-key", "PostHog personal API key", _B + r"(?P<p>phx_)[A-Za-z0-9]{40,}" + _E),
+    ("toss-payments-secret-key", "Toss Payments secret key", _B + r"(?P<p>(?:test|live)_g?sk_)[A-Za-z0-9]{16,}" + _E),
     ("jwt", "JSON Web Token", _B + r"(?P<p>eyJ)[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,}" + _E),
 )
 
@@ -465,7 +483,7 @@ _PROVIDER_QUICK = _Lazy(
     r"|discord|webhook\.office|[sr]k_(?:live|test)_|whsec_|SG\.|SK[0-9a-f]{32}|AIza|GOCSPX|npm_|pypi-|rubygems_|dckr_|NR[A-Z]{2}|"
     r"AccountKey|SharedAccess|Q~|sk-|HRKU|key-|-us\d|sib-|shp|_v1_|hv[sbr]\.|atlasv1|dp\.|lin_|ATATT|ATCTT|hf_|dapi|PMAK|pul-"
     r"|sntry|glc_|glsa_|:AA|tskey|pscale|sbp_|bkua_|sq0|EAA|access_token\$|dt0|secret_|ntn_|pat[A-Za-z0-9]{14}\.|r8_|gsk_|xai-|pplx-"
-    r"|CFPAT|LTAI|eyJ|receiver/v1/|loggly|phx_"
+    r"|CFPAT|LTAI|eyJ|receiver/v1/|loggly|phx_|_g?sk_"
 )
 
 
@@ -595,10 +613,12 @@ def _unquote(text: str) -> str:
 # Head nouns that name a credential on their own.
 _STRONG_NOUNS = frozenset(
     "password passwd passwort pwd pw pass passphrase passcode secret secrets token tokens apitoken credential credentials creds"
-    " apikey privatekey pat authorization pin".split()
+    " apikey privatekey pat authorization pin senha contrasena".split()
 )
 # Nouns that name a credential only with a modifier (API_KEY, SECRET_KEY) or a random-looking value.
-_WEAK_NOUNS = frozenset("key keys auth salt pepper license licence signature cookie session seed dsn hmac sig".split())
+_WEAK_NOUNS = frozenset(
+    "key keys auth salt pepper license licence signature cookie session seed dsn hmac sig mnemonic".split()
+)
 # A modifier before KEY that makes it a credential.
 _KEY_MODIFIERS = frozenset(
     """
@@ -753,6 +773,9 @@ _PROVIDER_NAMES = {
 }
 _NOUN_LABELS = {
     "pw": "password",
+    "senha": "password",
+    "contrasena": "password",
+    "mnemonic": "wallet mnemonic",
     "pwd": "password",
     "passwd": "password",
     "pass": "password",
@@ -784,6 +807,14 @@ _NOT_PUBLIC_WORDS = frozenset(
 )
 # Vendor header names that carry a credential without a credential noun.
 _CREDENTIAL_NAMES = {("honeycomb", "team"): "Honeycomb API key"}
+# Wallet phrases: credentials only in their shape (12-24 words), so judged like weak nouns.
+_PHRASE_NAMES = {
+    ("seed", "phrase"): "wallet seed phrase",
+    ("recovery", "phrase"): "wallet recovery phrase",
+    ("seed", "words"): "wallet seed phrase",
+    ("mnemonic", "words"): "wallet mnemonic",
+    ("mnemonic", "phrase"): "wallet mnemonic",
+}
 
 
 def _name_kind(name: str) -> tuple[str, str] | None:
@@ -793,6 +824,8 @@ def _name_kind(name: str) -> tuple[str, str] | None:
         return None
     if tuple(tokens[-2:]) in _CREDENTIAL_NAMES:
         return ("strong", _CREDENTIAL_NAMES[tuple(tokens[-2:])])
+    if tuple(tokens[-2:]) in _PHRASE_NAMES:
+        return ("weak", _PHRASE_NAMES[tuple(tokens[-2:])])
     present = set(tokens)
     if not present & _NOT_PUBLIC_WORDS:
         for words, nouns in _VENDOR_PUBLIC:
@@ -886,6 +919,7 @@ _AUTH_SCHEME = _Lazy(
 _AUTH_HEADER = _Lazy(
     r"(?i:\b(?:proxy-)?authorization\s*[:=]\s*[\"']?|\b(?:bearer|basic|token)\s+)(?P<cred>(?:(?i:Bearer|Basic|Token)\s+)?[A-Za-z0-9._~+/=-]{12,})"
 )
+_MNEMONIC = _Lazy(r"^(?:[a-z]{3,8} ){11}(?:(?:[a-z]{3,8} ){3}){0,4}[a-z]{3,8}$")
 _NUMBER = _Lazy(r"^[+-]?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?[a-zA-Z%]{0,3}$")
 _EMAIL = _Lazy(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
 _HOSTNAME = _Lazy(
@@ -907,6 +941,8 @@ def _plausible_secret(value: str, *, strong: bool) -> bool:
         return False  # URL without credentials (caught by the URL rule), address, hash
     if re.fullmatch(r"[\w.-]+\.(?:pem|key|crt|cer|p12|pfx|jks|json|txt|env|yaml|yml|conf|cfg|ini)", v, re.I):
         return False  # a file name
+    if _MNEMONIC.match(v):
+        return True  # a BIP39-style wallet mnemonic (12-24 lowercase words): the wallet's private key
     if not strong:
         return _looks_random(v) or _looks_random(v, 12) and _classes(v) >= 3
     if len(v) < 4:
@@ -929,7 +965,7 @@ def _echoes_name(value: str, tokens: list[str]) -> bool:
     return not re.sub(r"[_.-]", "", rest)
 
 
-_PASSWORD_NOUNS = frozenset("password passwd pwd pw pass passphrase passcode passwort".split())
+_PASSWORD_NOUNS = frozenset("password passwd pwd pw pass passphrase passcode passwort senha contrasena".split())
 
 
 def _default_password(value: str, tokens: list[str]) -> bool:
