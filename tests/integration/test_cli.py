@@ -317,3 +317,45 @@ def test_scan_yaml_and_template_errors_are_named(tmp_path, capsys):
     err = capsys.readouterr().err
     assert f"{broken}: not valid YAML (line " in err
     assert f"{no_tasks}: a CloudFormation template with no AWS::ECS::TaskDefinition resource" in err
+
+
+def test_unreadable_template_still_gets_a_secret_scan(tmp_path, capsys):
+    """A template with an unquoted placeholder cannot be parsed, but its hard-coded password is still a leak."""
+    path = tmp_path / "taskdef.json.tpl"
+    path.write_text(
+        '[{"name": "web", "image": "x", "portMappings": [{"containerPort": ${port}}],\n'
+        ' "environment": [{"name": "DB_PASSWORD", "value": "' + CANARY + '"},\n'
+        '                 {"value": "${token}", "name": "API_TOKEN"}, {"name": "LOG_LEVEL", "value": "info"}]}]\n'
+    )
+
+    assert main(["scan", "--format", "json", str(path)]) == 2  # still an input error
+
+    captured = capsys.readouterr()
+    [finding] = json.loads(captured.out)["findings"]
+    assert (finding["check"], finding["field"], finding["target"]) == (
+        "plaintext-secret",
+        "environment.DB_PASSWORD",
+        str(path),
+    )
+    assert "text scan" in finding["message"]
+    assert "unquoted template placeholder" in captured.err
+    assert CANARY not in captured.out + captured.err
+
+
+def test_health_check_command_is_scanned(tmp_path, capsys):
+    path = write(
+        tmp_path,
+        "db.json",
+        [
+            {
+                "name": "db",
+                "image": "mysql:8",
+                "logConfiguration": {"logDriver": "awslogs", "options": {"awslogs-group": "/db"}},
+                "healthCheck": {"command": ["CMD-SHELL", f"mysqladmin ping -uroot -p{CANARY} || exit 1"]},
+            }
+        ],
+    )
+    assert main(["scan", "--format", "json", path]) == 1
+    out = capsys.readouterr().out
+    assert [f["field"] for f in json.loads(out)["findings"]] == ["healthCheck.command[1]"]
+    assert CANARY not in out

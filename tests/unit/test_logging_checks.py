@@ -84,3 +84,10 @@ def test_missing_awslogs_region_is_not_accused():
     """The driver falls back to the task's own region; only a region that is not one is reported."""
     containers = [{"name": "a", "logConfiguration": {"logDriver": "awslogs", "options": {"awslogs-group": "/ecs/a"}}}]
     assert run("awslogs-options-invalid", containers) == []
+
+
+def test_logging_disabled_says_where_output_goes_by_launch_type():
+    [fargate] = run("logging-disabled", [{"name": "web"}], requiresCompatibilities=["FARGATE"])
+    [ec2] = run("logging-disabled", [{"name": "web"}], requiresCompatibilities=["EC2"])
+    assert fargate.message.endswith("its output is discarded.")
+    assert "stays on the container instance" in ec2.message

@@ -23,6 +23,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+from . import secretscan
 from .checks import CheckContext, load_all, run_checks
 from .model import DocumentError, Finding, task_definitions_in
 from .policy import ConfigError, Settings, ignored_checks, is_exempt
@@ -31,7 +32,15 @@ EXIT_CLEAN, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
 
 
 class InputError(Exception):
-    """A file that could not be read as a task definition; the message names the file and the problem."""
+    """A file that could not be read as a task definition; the message names the file and the problem.
+
+    ``text`` is the file's text when it was readable text but not a valid document (a template, a
+    merge conflict...): such files still get a text-level secret scan.
+    """
+
+    def __init__(self, message: str, text: str | None = None) -> None:
+        super().__init__(message)
+        self.text = text
 
 
 def _hint(text: str, error: json.JSONDecodeError) -> str:
@@ -75,7 +84,9 @@ def read_document(path: str) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InputError(f"{path}: {_hint(text, exc)} (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+        raise InputError(
+            f"{path}: {_hint(text, exc)} (line {exc.lineno}, column {exc.colno}: {exc.msg})", text=text
+        ) from None
 
 
 def _read_yaml(path: str, text: str) -> Any:
@@ -89,7 +100,52 @@ def _read_yaml(path: str, text: str) -> Any:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        raise InputError(f"{path}: not valid YAML{where}: {getattr(exc, 'problem', None) or exc}") from None
+        raise InputError(f"{path}: not valid YAML{where}: {getattr(exc, 'problem', None) or exc}", text=text) from None
+
+
+# {"name": "X", "value": "Y"} in either order, as environment entries are written in JSON and YAML flow style.
+_PAIR = re.compile(
+    r'\{\s*"name"\s*:\s*"(?P<n1>(?:[^"\\]|\\.)*)"\s*,\s*"value"\s*:\s*"(?P<v1>(?:[^"\\]|\\.)*)"\s*\}'
+    r'|\{\s*"value"\s*:\s*"(?P<v2>(?:[^"\\]|\\.)*)"\s*,\s*"name"\s*:\s*"(?P<n2>(?:[^"\\]|\\.)*)"\s*\}'
+)
+
+
+def secrets_in_text(path: str, text: str, settings: Settings) -> list[Finding]:
+    """plaintext-secret findings for the name/value pairs of a file that is not a valid document.
+
+    Templates with an unquoted placeholder elsewhere still carry real values: a hard-coded password
+    in a file the other checks cannot read is still a leak.
+    """
+    from .checks.secrets import allowlist_hint, allowlisted, plaintext_secret
+
+    context = CheckContext(target=path, secret_allowlist=settings.secret_allowlist)
+    found: list[Finding] = []
+    for pair in _PAIR.finditer(text):
+        try:
+            name = json.loads(f'"{pair.group("n1") or pair.group("n2") or ""}"')
+            value = json.loads(f'"{pair.group("v1") or pair.group("v2") or ""}"')
+        except json.JSONDecodeError:
+            continue
+        match = secretscan.classify_variable(name, value)
+        field = f"environment.{name}"
+        if match is None or allowlisted(settings.secret_allowlist, field, match):
+            continue
+        found.append(
+            plaintext_secret.finding(
+                context,
+                f"A plaintext credential in {field} ({match.kind}; rule {match.rule}, {match.hint}). "
+                "Found by a text scan: this file is not a valid document, so no other check ran on it.",
+                field=field,
+                remediation=(
+                    "Rotate this credential if the file was ever used, and reference it from the container's `secrets` "
+                    f"with `valueFrom` instead. {allowlist_hint(match)}"
+                ),
+                rule=match.rule,
+                evidence=match.hint,
+                fingerprint=match.published_fingerprint,
+            )
+        )
+    return found
 
 
 def scan_paths(paths: Sequence[str], settings: Settings) -> tuple[list[Finding], list[str]]:
@@ -100,6 +156,8 @@ def scan_paths(paths: Sequence[str], settings: Settings) -> tuple[list[Finding],
             task_definitions = task_definitions_in(read_document(path))
         except InputError as exc:
             errors.append(str(exc))
+            if exc.text is not None and settings.enabled("plaintext-secret"):
+                findings.extend(secrets_in_text(path, exc.text, settings))
             continue
         except DocumentError as exc:
             errors.append(f"{path}: {exc}")

@@ -139,6 +139,7 @@ class Container:
     memory: int | None = None
     memory_reservation: int | None = None
     environment_files: tuple[str, ...] = ()
+    health_check_command: tuple[str, ...] = ()
 
     @classmethod
     def from_api(cls, data: Mapping[str, Any], index: int = 0) -> Container:
@@ -184,6 +185,14 @@ class Container:
             cpu=parse_cpu_units(data.get("cpu")),
             memory=parse_memory_mib(data.get("memory")),
             memory_reservation=parse_memory_mib(data.get("memoryReservation")),
+            health_check_command=tuple(
+                s
+                for s in map(
+                    _str,
+                    _list(data["healthCheck"].get("command")) if isinstance(data.get("healthCheck"), Mapping) else [],
+                )
+                if s is not None
+            ),
             environment_files=tuple(
                 v
                 for v in (

@@ -91,7 +91,10 @@ def log_group_missing(task_definition: TaskDefinition, context: CheckContext) ->
     title="Container has no log configuration",
     severity="low",
     mistake=1,
-    rationale="Without a logConfiguration the container's output is discarded: nothing to read when it fails.",
+    rationale=(
+        "Without a logConfiguration the container's output reaches no log service: on Fargate it is discarded, on "
+        "EC2 it stays on the instance until the instance is replaced. Nothing to read when the task fails."
+    ),
     remediation=(
         "Add a logConfiguration, for example the awslogs driver with awslogs-group, awslogs-region and "
         "awslogs-stream-prefix, or route logs through a FireLens sidecar."
@@ -99,12 +102,19 @@ def log_group_missing(task_definition: TaskDefinition, context: CheckContext) ->
     docs=DOCS_LOGCONFIG,
 )
 def logging_disabled(task_definition: TaskDefinition, context: CheckContext) -> Iterator[Finding]:
+    # On Fargate nothing keeps the output; on EC2 Docker's default driver keeps it on the instance only.
+    where = (
+        "its output is discarded"
+        if task_definition.is_fargate
+        else "its output reaches no log service (on EC2 it stays on the container instance, "
+        "with Docker's default driver, until the instance is replaced; on Fargate it is discarded)"
+    )
     for container in task_definition.containers:
         config = container.log_configuration
         if config is None or not config.log_driver:
             yield logging_disabled.finding(
                 context,
-                f"Container '{container.name}' has no logConfiguration: its output is discarded.",
+                f"Container '{container.name}' has no logConfiguration: {where}.",
                 container=container.name,
                 field="logConfiguration",
             )

@@ -34,7 +34,11 @@ def scan_container(container: Container) -> list[tuple[str, secretscan.SecretMat
             match = secretscan.classify_variable(key, value)
             if match:
                 hits.append((f"logConfiguration.options.{key}", match))
-    for attribute, args in (("entryPoint", container.entry_point), ("command", container.command)):
+    for attribute, args in (
+        ("entryPoint", container.entry_point),
+        ("command", container.command),
+        ("healthCheck.command", container.health_check_command),  # e.g. CMD-SHELL curl -u user:password ...
+    ):
         for index, match in secretscan.scan_arguments(args):
             hits.append((f"{attribute}[{index}]", match))
     return hits
