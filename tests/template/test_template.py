@@ -726,3 +726,34 @@ def test_every_parameter_is_documented(template: dict[str, Any], functions: dict
         variables = sorted(var for var, value in env.items() if any(node == {"Ref": name} for node in walk(value)))
         shown_variables = sorted(re.findall(r"[A-Z][A-Z0-9_]+", row["environment variable"]))
         assert shown_variables == variables, f"{name}: docs say {shown_variables}, template sets {variables}"
+
+
+# --------------------------------------------------------------------------- StackSets
+
+
+def test_packaged_template_becomes_plain_cloudformation_for_stacksets(
+    sam: str, sam_env: dict[str, str], tmp_path: Path
+) -> None:
+    """scripts/to_cloudformation.py: the SAM transform done offline, region-agnostic, as StackSets need."""
+    packaged = load_template()
+    for resource in packaged["Resources"].values():
+        properties = resource.get("Properties", {})
+        if resource["Type"] == "AWS::Serverless::Function":
+            properties["CodeUri"] = "s3://ecsguard-artifacts/function.zip"
+        if resource["Type"] == "AWS::Serverless::LayerVersion":
+            properties["ContentUri"] = "s3://ecsguard-artifacts/layer.zip"
+    source = tmp_path / "packaged.json"
+    source.write_text(json.dumps(packaged))
+    python = str(Path(sam).parent / "python")
+    env = {k: v for k, v in sam_env.items() if k not in ("AWS_DEFAULT_REGION", "AWS_REGION")}
+    result = subprocess.run(
+        [python, str(ROOT / "scripts" / "to_cloudformation.py"), str(source)],
+        env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    plain = json.loads(result.stdout)
+    assert "Transform" not in plain
+    types = {resource["Type"] for resource in plain["Resources"].values()}
+    assert not {t for t in types if t.startswith("AWS::Serverless::")}
+    assert {"AWS::Lambda::Function", "AWS::Lambda::LayerVersion", "AWS::Events::Rule", "AWS::SNS::Topic"} <= types
+    assert "us-east-1" not in result.stdout  # one template for every region of the StackSet
