@@ -609,9 +609,13 @@ def style_negatives() -> None:
         ("SECRETKEY_ROTATION", "weekly"), ("ACCESSKEY_ID", "AKIA" + rand(16, string.ascii_uppercase + "234567")),
         ("PWD_RESET_URL", "https://app.example.com/reset"),
     ]:
-        why = ("access key id alone is an identifier; the secret half is not here" if value.startswith("AKIA")
-               else "abbreviated credential word, setting value")
-        N(name, value, "abbrev_config", why)
+        if value.startswith("AKIA"):
+            # [relabeled after review] first labelled "not a secret" (an id without its secret half); the project's
+            # documented decision flags AKIA ids alone (half of a key pair; AWS Config, Prowler and GitHub flag them).
+            S(name, value, "abbrev_config", "AWS access key id: flagged by project convention (half of a key pair)"
+              " [relabeled after review: first labelled an identifier]")
+            continue
+        N(name, value, "abbrev_config", "abbreviated credential word, setting value")
     for name, value in [
         ("S3_BUCKET", "orders-prod-" + rand(6, LOWER_NUM)), ("QUEUE_URL", "https://sqs.eu-west-1.amazonaws.com/123456789012/orders"),
         ("SNS_TOPIC_ARN", "arn:aws:sns:eu-west-1:123456789012:orders"), ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://localhost:4317"),

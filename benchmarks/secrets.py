@@ -5,7 +5,9 @@
 Reads ``tests/data/secrets_corpus.jsonl`` (the ``main`` corpus) and generates the ``holdout``
 section in memory (``benchmarks/make_secrets_corpus.py``: other seed, other templates), and the
 ``independent`` section ``tests/data/secrets_independent.jsonl`` (a red-team set written by someone
-else, before reading the rules: ``benchmarks/make_independent_set.py``). For each entry it asks:
+else, before reading the rules: ``benchmarks/make_independent_set.py``), and the ``styles`` section
+``tests/data/secrets_styles.jsonl`` (a third red-team round, also written before reading the rules:
+naming styles, value encodings, tool arguments; ``benchmarks/make_styles_set.py``). For each entry it asks:
 
 * ecsguard: ``classify_variable(name, value)`` for environment and log-option rows,
   ``scan_arguments(args)`` for argument rows; positive when anything is returned;
@@ -44,6 +46,7 @@ from ecsguard import secretscan  # noqa: E402
 
 CORPUS = ROOT / "tests" / "data" / "secrets_corpus.jsonl"
 INDEPENDENT = ROOT / "tests" / "data" / "secrets_independent.jsonl"
+STYLES = ROOT / "tests" / "data" / "secrets_styles.jsonl"
 
 
 def _load(path: Path) -> list[dict]:
@@ -56,6 +59,10 @@ def load_main() -> list[dict]:
 
 def load_independent() -> list[dict]:
     return _load(INDEPENDENT)
+
+
+def load_styles() -> list[dict]:
+    return _load(STYLES)
 
 
 def ecsguard_detect(row: dict) -> bool:
@@ -167,6 +174,7 @@ def main() -> int:
         "main": load_main(),
         "holdout": make_secrets_corpus.holdout_rows(),
         "independent": load_independent(),
+        "styles": load_styles(),
     }
     tools: dict[str, Callable[[dict], bool] | None] = {
         "ecsguard": ecsguard_detect,
@@ -175,7 +183,8 @@ def main() -> int:
     }
     print(
         "Secret detection benchmark (labels: tests/data/secrets_corpus.jsonl; holdout: generated, other seed/templates;"
-        " independent: tests/data/secrets_independent.jsonl, red-team set by another author)"
+        " independent: tests/data/secrets_independent.jsonl, red-team set by another author;"
+        " styles: tests/data/secrets_styles.jsonl, third red-team round: naming styles, encodings, tool arguments)"
     )
     for label, rows in datasets.items():
         secrets = sum(1 for r in rows if r["secret"])

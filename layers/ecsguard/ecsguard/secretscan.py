@@ -133,9 +133,11 @@ _REFERENCE = _Lazy(
     re.I,
 )
 # Encrypted values: SOPS ``ENC[AES256_GCM,data:…]``, jasypt ``ENC(…)``, a KMS ciphertext blob (``AQICAH…``,
-# the base64 of its 0x01 0x02 0x02 0x00 0x78 header), Ansible Vault. Useless without the decryption key.
+# the base64 of its 0x01 0x02 0x02 0x00 0x78 header), Ansible Vault, Spring Cloud Config ``{cipher}…``. Useless
+# without the decryption key.
 _CIPHERTEXT = _Lazy(
-    r"^(?:ENC\[[A-Z0-9_]+,data:[\s\S]*\]|ENC\([A-Za-z0-9+/=]{8,}\)|AQICAH[A-Za-z0-9+/]{100,}={0,2}|\$ANSIBLE_VAULT;\d)"
+    r"^(?:ENC\[[A-Z0-9_]+,data:[\s\S]*\]|ENC\([A-Za-z0-9+/=]{8,}\)|AQICAH[A-Za-z0-9+/]{100,}={0,2}|\$ANSIBLE_VAULT;\d"
+    r"|\{cipher\}(?:\{[A-Za-z]+:[^}]*\})*[A-Za-z0-9+/=]{16,}$)"  # Spring Cloud Config {cipher}<hex|base64>
 )
 _PATH = _Lazy(r"^(?:~|\.{1,2})?/[A-Za-z0-9_.@+:=,-]+(?:/[A-Za-z0-9_.@+:=,-]*)*$")
 _PLACEHOLDER_WORDS = frozenset(
@@ -574,8 +576,11 @@ def _url_matches(value: str) -> Iterator[SecretMatch]:
             if password and not is_reference_or_placeholder(password) and not _URL_PASSWORD_PLACEHOLDER.match(password):
                 scheme = m.group("scheme").rstrip(":").lower()
                 yield _match("url-credentials", f"password in a {scheme} URL", password)
+        bare = value.strip()
+        if bare[:11].lower() == "jdbc:oracle":
+            bare = re.sub(r"^jdbc:oracle:[A-Za-z0-9]+:", "", bare, flags=re.I)  # jdbc:oracle:thin:user/pw@host
         for pattern in (_GO_DSN, _ORACLE_DSN, _BARE_USERINFO):
-            m = pattern.match(value.strip())
+            m = pattern.match(bare)
             if m:
                 password = _unquote(m.group("password"))
                 if not is_reference_or_placeholder(password) and not _URL_PASSWORD_PLACEHOLDER.match(password):
@@ -613,7 +618,10 @@ def _unquote(text: str) -> str:
 # Head nouns that name a credential on their own.
 _STRONG_NOUNS = frozenset(
     "password passwd passwort pwd pw pass passphrase passcode secret secrets token tokens apitoken credential credentials creds"
-    " apikey privatekey pat authorization pin senha contrasena".split()
+    " apikey privatekey pat authorization pin psk tkn"
+    # password in other languages: pt, es, fr, de, it/ro/tr, nl, fi, pl/cs, no/da, sv, hu
+    " senha contrasena motdepasse kennwort parola wachtwoord salasana haslo heslo passord adgangskode losenord jelszo"
+    "".split()
 )
 # Nouns that name a credential only with a modifier (API_KEY, SECRET_KEY) or a random-looking value.
 _WEAK_NOUNS = frozenset(
@@ -681,6 +689,10 @@ def _name_tokens(name: str) -> list[str]:
             if not low:
                 continue
             tokens.extend(_split_joined(low))
+    for j in range(len(tokens) - 2):
+        if tokens[j : j + 3] == ["mot", "de", "passe"]:  # French MOT_DE_PASSE, motDePasse
+            tokens[j : j + 3] = ["motdepasse"]
+            break
     return tokens
 
 
@@ -695,6 +707,11 @@ def _split_joined(token: str) -> list[str]:
         if token == "privatekey":
             return ["private", "key"]
         return [token]
+    numbered = re.fullmatch(r"([a-z]{2,}?)(\d+)", token)
+    if numbered:  # PASSWORD2, dbPassword1: a numbered credential keeps its noun
+        head = _split_joined(numbered.group(1))
+        if head[-1] in _STRONG_NOUNS or head[-1] in _WEAK_NOUNS:
+            return [*head, numbered.group(2)]
     for suffix in _JOINED_SUFFIXES:
         if token.endswith(suffix) and len(token) > len(suffix) + 1:
             head = token[: -len(suffix)]
@@ -775,6 +792,19 @@ _NOUN_LABELS = {
     "pw": "password",
     "senha": "password",
     "contrasena": "password",
+    "motdepasse": "password",
+    "kennwort": "password",
+    "parola": "password",
+    "wachtwoord": "password",
+    "salasana": "password",
+    "haslo": "password",
+    "heslo": "password",
+    "passord": "password",
+    "adgangskode": "password",
+    "losenord": "password",
+    "jelszo": "password",
+    "psk": "pre-shared key",
+    "tkn": "token",
     "mnemonic": "wallet mnemonic",
     "pwd": "password",
     "passwd": "password",
@@ -858,6 +888,20 @@ def _name_kind(name: str) -> tuple[str, str] | None:
                     "passphrase",
                     "passcode",
                     "passwort",
+                    "senha",
+                    "contrasena",
+                    "motdepasse",
+                    "kennwort",
+                    "parola",
+                    "wachtwoord",
+                    "salasana",
+                    "haslo",
+                    "heslo",
+                    "passord",
+                    "adgangskode",
+                    "losenord",
+                    "jelszo",
+                    "psk",
                     "secret",
                     "secrets",
                 }
@@ -965,7 +1009,10 @@ def _echoes_name(value: str, tokens: list[str]) -> bool:
     return not re.sub(r"[_.-]", "", rest)
 
 
-_PASSWORD_NOUNS = frozenset("password passwd pwd pw pass passphrase passcode passwort senha contrasena".split())
+_PASSWORD_NOUNS = frozenset(
+    "password passwd pwd pw pass passphrase passcode passwort senha contrasena motdepasse kennwort parola wachtwoord"
+    " salasana haslo heslo passord adgangskode losenord jelszo".split()
+)
 
 
 def _default_password(value: str, tokens: list[str]) -> bool:
@@ -1135,6 +1182,38 @@ def _structured(value: str) -> bool:
 
 
 _FLAG_IN_VALUE = _Lazy(r"(?:^|\s)--?[A-Za-z][A-Za-z0-9_.-]*\s+\S")
+_NETRC = _Lazy(r"(?:^|\s)(?:machine\s+\S+|default)(?:\s+(?:login|account)\s+\S+)*\s+password\s+(?P<password>\S+)")
+_BASE64_BLOB = _Lazy(r"[A-Za-z0-9+/]{60,}={0,2}|[A-Za-z0-9_-]{60,}={0,2}")
+
+
+def _netrc_matches(value: str) -> Iterator[SecretMatch]:
+    """A ``.netrc`` entry kept in a value: ``machine host login user password pw``."""
+    if "password" not in value or ("machine" not in value and "default" not in value):
+        return
+    for m in _NETRC.finditer(value):
+        password = m.group("password")
+        if not is_reference_or_placeholder(password) and not _URL_PASSWORD_PLACEHOLDER.match(password):
+            yield _match("netrc-password", "password in a netrc entry", password)
+
+
+def _encoded_matches(value: str) -> Iterator[SecretMatch]:
+    """A whole value that is base64 of text holding a credential in a provider format (a service-account JSON or a
+    PEM private key encoded to fit one line: ``GCP_SA_KEY_B64``). Certificates and key-less configs decode to nothing."""
+    import base64
+    import binascii
+
+    v = value.strip()
+    if not _BASE64_BLOB.fullmatch(v):
+        return
+    try:
+        raw = (base64.urlsafe_b64decode if "-" in v or "_" in v else base64.b64decode)(v + "=" * (-len(v) % 4))
+        text = raw.decode("utf-8")
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        return
+    if not all(c.isprintable() or c in "\r\n\t" for c in text):
+        return  # binary: a random key, judged by the name rules
+    for match in _provider_matches(text):
+        yield SecretMatch(match.rule, f"{match.kind} (base64-encoded)", match.hint, match.fingerprint, match.guessable)
 
 
 def scan_value(value: str, name: str = "") -> list[SecretMatch]:
@@ -1158,6 +1237,9 @@ def scan_value(value: str, name: str = "") -> list[SecretMatch]:
     )
     add(_provider_matches(value, public_name))
     add(_url_matches(value))
+    add(_netrc_matches(value))
+    if not found and len(value) >= 60:
+        add(_encoded_matches(value))
     literal = _TEMPLATE.sub("${T}", value) if "$" in value or "{" in value or "%" in value else value
     add(_embedded_matches(literal, public_name))  # ${X:-default}, {{ x }}: template syntax is not an assignment
     add(_auth_header_matches(literal))
@@ -1190,9 +1272,38 @@ def classify_variable(name: str, value: str) -> SecretMatch | None:
 _MYSQL_FAMILY = frozenset(
     "mysql mysqldump mysqladmin mysqlimport mysqlshow mysqlcheck mariadb mariadb-dump mysqlpump mysqlsh".split()
 )
-_SEPARATE_PASSWORD_FLAGS = {"sshpass": {"-p"}, "redis-cli": {"-a"}, "keydb-cli": {"-a"}, "valkey-cli": {"-a"}}
+_MONGO_FAMILY = frozenset(
+    "mongo mongosh mongodump mongorestore mongoexport mongoimport mongostat mongotop mongofiles".split()
+)
+_SEPARATE_PASSWORD_FLAGS = {
+    "sshpass": {"-p"},
+    "redis-cli": {"-a"},
+    "keydb-cli": {"-a"},
+    "valkey-cli": {"-a"},
+    **{program: {"-p"} for program in _MONGO_FAMILY},  # mongo shell and tools: -p is --password
+    "sqlcmd": {"-P"},  # SQL Server tools: -P is the password (-p is not a port there either)
+    "bcp": {"-P"},
+    "osql": {"-P"},
+}
 _USERPASS_FLAGS = {"-u", "--user", "--proxy-user", "-U"}
-_USERPASS_PROGRAMS = frozenset("curl wget http https".split())
+# user<separator>password in one argument: curl -u user:pw, lftp -u user,pw, smbclient -U user%pw
+_USERPASS_SEPARATORS = {
+    "curl": ":",
+    "wget": ":",
+    "http": ":",
+    "https": ":",
+    "lftp": ",",
+    "smbclient": "%",
+    "rpcclient": "%",
+    "smbcacls": "%",
+    "smbget": "%",
+}
+_USERPASS_PROGRAMS = frozenset(_USERPASS_SEPARATORS)
+# Registry logins whose -p is the password (docker run -p is a port: only after the login subcommand).
+_LOGIN_PROGRAMS = frozenset("docker podman buildah skopeo nerdctl finch".split())
+_USER_FLAGS = frozenset({"-U", "-u", "--user", "--username"})
+_STDIN_PASSWORD_FLAGS = frozenset({"--password-stdin", "--passwd-stdin", "--stdin"})
+_HEADER_ARG = _Lazy(r"^(?P<key>[A-Za-z][A-Za-z0-9_-]*):\s*(?P<value>\S.*)$", re.S)
 
 
 # Programs taking a password as a positional argument: (program, subcommand) -> its position after the subcommand.
@@ -1256,6 +1367,59 @@ def _judge_flag(name: str, value: str) -> SecretMatch | None:
     return matches[0] if matches else None
 
 
+def _generic_capital_p_password(args: Sequence[str], programs: set[str], value: str) -> bool:
+    """``tool -U <user> -P <value>``: the sqlcmd/bcp/isql convention. Not for the tools where ``-P`` is something
+    else (mysql and curl: port; scp: port; wget: directory), and never a number or a path."""
+    if programs & (_MYSQL_FAMILY | _USERPASS_PROGRAMS | {"scp", "wget", "rsync", "ssh", "sftp"}):
+        return False
+    has_user = any(
+        a in _USER_FLAGS and k + 1 < len(args) and args[k + 1] and not args[k + 1].startswith("-")
+        for k, a in enumerate(args)
+    )
+    v = value.strip()
+    if not has_user or _NUMBER.match(v) or _is_path(v) or is_reference_or_placeholder(v):
+        return False
+    return _plausible_secret(v, strong=True)
+
+
+def _stdin_passwords(args: Sequence[str]) -> Iterator[tuple[int, SecretMatch]]:
+    """``echo <pw> | docker login --password-stdin``, ``echo user:<pw> | chpasswd``: a literal piped into a program
+    that reads its password from standard input."""
+    for j, arg in enumerate(args):
+        if _program(arg) not in {"echo", "printf"}:
+            continue
+        end = next((k for k in range(j + 1, len(args)) if args[k] in _SHELL_OPERATORS), len(args))
+        if end >= len(args) or args[end] != "|":
+            continue
+        words = [k for k in range(j + 1, end) if not args[k].startswith("-") and "%" not in args[k]]
+        if len(words) != 1:
+            continue
+        index = words[0]
+        after = list(args[end + 1 : next((k for k in range(end + 1, len(args)) if args[k] in _SHELL_OPERATORS), len(args))])
+        reader = {_program(a) for a in after[:1]}
+        secret = args[index]
+        if reader & {"chpasswd", "chpass"}:
+            if ":" not in secret:
+                continue
+            secret = secret.split(":", 1)[1]
+        elif not (set(after) & _STDIN_PASSWORD_FLAGS and ("login" in after or reader & {"passwd"})):
+            continue
+        if secret and not is_reference_or_placeholder(secret):
+            yield index, _match("command-line-password", "password piped to a program reading it from stdin", secret)
+
+
+def _header_argument(args: Sequence[str], i: int) -> SecretMatch | None:
+    """``-H 'X-Api-Key: …'``, ``--header "Private-Token: …"``: a header argument judged as name=value."""
+    arg = args[i]
+    after_flag = i > 0 and args[i - 1] in {"-H", "--header", "--headers"}
+    if not (after_flag or ": " in arg):
+        return None
+    m = _HEADER_ARG.match(arg.strip())
+    if not m or m.group("key").lower() in {"authorization", "proxy-authorization"}:
+        return None  # Authorization headers have their own rule
+    return _named_match(m.group("key"), m.group("value").strip(), rule="embedded-assignment")
+
+
 def _scan_tokens(args: Sequence[str], depth: int = 0) -> Iterator[tuple[int, SecretMatch]]:
     programs = {_program(a) for a in args if a and not a.startswith("-")}
     consumed: set[int] = set()
@@ -1263,11 +1427,18 @@ def _scan_tokens(args: Sequence[str], depth: int = 0) -> Iterator[tuple[int, Sec
         for index, match in _positional_passwords(args):
             consumed.add(index)
             yield index, match
+    if "|" in args and programs & {"echo", "printf"}:
+        for index, match in _stdin_passwords(args):
+            consumed.add(index)
+            yield index, match
     for i, arg in enumerate(args):
         if i in consumed or not arg:
             continue
         if depth < 2 and re.search(r"\s", arg.strip()):
             whole = list(_provider_matches(arg)) + list(_url_matches(arg)) + list(_auth_header_matches(arg))
+            header = _header_argument(args, i)
+            if header:
+                whole.append(header)
             for match in whole:
                 yield i, match
             for _, match in _scan_tokens(_split_shell(arg), depth + 1):
@@ -1307,10 +1478,17 @@ def _scan_tokens(args: Sequence[str], depth: int = 0) -> Iterator[tuple[int, Sec
                 if any(flag in flags for prog, flags in _SEPARATE_PASSWORD_FLAGS.items() if prog in programs):
                     if not is_reference_or_placeholder(nxt):
                         found = _match("command-line-password", f"password passed with {flag}", nxt)
-                elif flag in _USERPASS_FLAGS and programs & _USERPASS_PROGRAMS and ":" in nxt:
-                    password = nxt.split(":", 1)[1]
+                elif flag in _USERPASS_FLAGS and (
+                    separator := next((_USERPASS_SEPARATORS[p] for p in programs if p in _USERPASS_SEPARATORS), "")
+                ) and separator in nxt:
+                    password = nxt.split(separator, 1)[1]
                     if password and not is_reference_or_placeholder(password):
                         found = _match("command-line-password", f"password passed with {flag} user:password", password)
+                elif flag in {"-p", "--pass"} and programs & _LOGIN_PROGRAMS and "login" in args[:i]:
+                    if not is_reference_or_placeholder(nxt):
+                        found = _match("command-line-password", "password passed to a registry login", nxt)
+                elif flag == "-P" and _generic_capital_p_password(args, programs, nxt):
+                    found = _match("command-line-password", "password passed with -P next to -U <user>", nxt)
                 elif len(flag.lstrip("-")) > 1 or flag == "-P":
                     nk = _name_kind(flag.lstrip("-"))
                     if nk and nk[0] != "public":
@@ -1325,6 +1503,9 @@ def _scan_tokens(args: Sequence[str], depth: int = 0) -> Iterator[tuple[int, Sec
             if found:
                 yield i, found
                 matched = True
+        if not matched and ":" in arg and (header := _header_argument(args, i)):
+            yield i, header
+            matched = True
         if not matched:
             for match in scan_value(arg):
                 yield i, match
