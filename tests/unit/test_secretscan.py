@@ -5,6 +5,7 @@ Every secret-looking value below is synthetic (assembled from a prefix and fille
 
 from __future__ import annotations
 
+import base64 as _b64
 import json
 import random
 import string
@@ -667,3 +668,179 @@ def test_real_world_shapes_fire(rule: str, name: str, value: str) -> None:
 @pytest.mark.parametrize(("name", "value"), REAL_WORLD_NEGATIVE)
 def test_real_world_shapes_not_secret(name: str, value: str) -> None:
     assert classify_variable(name, value) is None
+
+
+# --------------------------------------------------------------------------------------------
+# Styles round (docs/secrets.md, "Third red-team round: styles"): naming styles, value encodings and
+# tool arguments. Each generalised rule with entries that must fire and look-alikes that must not.
+# Synthetic values only.
+# --------------------------------------------------------------------------------------------
+
+
+_ST = rand(ALNUM, 22)  # canary for this section: must never reach a hint or repr
+_ST_PEM = (
+    "-----BEGIN PRIVATE KEY-----\n" + _b64.b64encode(_rng.randbytes(300)).decode() + "\n-----END PRIVATE KEY-----\n"
+)
+_ST_SA = json.dumps(
+    {"type": "service_account", "private_key": _ST_PEM, "client_email": "x@demo.iam.gserviceaccount.com"}
+)
+_ST_CERT = (
+    "-----BEGIN CERTIFICATE-----\n" + _b64.b64encode(_rng.randbytes(300)).decode() + "\n-----END CERTIFICATE-----\n"
+)
+
+STYLES_POSITIVE = [
+    # a numbered credential keeps its noun
+    ("secret-named-variable", "PASSWORD2", _ST),
+    ("secret-named-variable", "dbPassword1", _ST),
+    ("secret-named-variable", "API_KEY3", _ST),
+    # abbreviations: pre-shared keys and TKN
+    ("secret-named-variable", "VPN_PSK", _ST),
+    ("secret-named-variable", "IPSEC_PSK", _ST),
+    ("secret-named-variable", "GH_TKN", _ST),
+    # password in other languages
+    ("secret-named-variable", "MOT_DE_PASSE", _ST),
+    ("secret-named-variable", "motDePasse", _ST),
+    ("secret-named-variable", "MOTDEPASSE", _ST),
+    ("secret-named-variable", "DB_KENNWORT", _ST),
+    ("secret-named-variable", "PAROLA", _ST),
+    ("secret-named-variable", "WACHTWOORD", _ST),
+    ("secret-named-variable", "SALASANA", _ST),
+    ("secret-named-variable", "HASLO", _ST),
+    ("secret-named-variable", "SMTP_PASSORD", _ST),
+    ("secret-named-variable", "LOSENORD", _ST),
+    # base64 of a service-account JSON / PEM private key under any name
+    ("private-key", "GCP_SA_KEY_B64", _b64.b64encode(_ST_SA.encode()).decode()),
+    ("private-key", "PAYLOAD", _b64.b64encode(_ST_PEM.encode()).decode()),
+    ("private-key", "SA_URLSAFE", _b64.urlsafe_b64encode(_ST_SA.encode()).decode().rstrip("=")),
+    # Oracle thin user/password inside a JDBC URL
+    ("url-credentials", "ORACLE_URL", f"jdbc:oracle:thin:scott/{_ST}@db.internal:1521/ORCL"),
+    ("url-credentials", "DB_URL", f"jdbc:oracle:oci:app/{_ST}@//db.internal:1521/svc"),
+    # a netrc entry, one line or several
+    ("netrc-password", "NETRC", f"machine api.example.com login bot password {_ST}"),
+    ("netrc-password", "NETRC_CONTENT", f"machine a.example.com\nlogin bot\npassword {_ST}\n"),
+    ("netrc-password", "CREDS_FILE", f"default login anonymous password {_ST}"),
+]
+
+STYLES_NEGATIVE = [
+    # Spring Cloud Config {cipher} values are encrypted at rest
+    ("spring.datasource.password", "{cipher}" + rand(HEX, 64)),
+    ("spring.datasource.password", "{cipher}{key:prod}" + rand(ALNUM, 40) + "=="),
+    # numbered non-credentials and provider names ending in a digit
+    ("PASSWORD2_POLICY", "strict"),
+    ("KEY1", "created_at"),
+    ("AUTH0_DOMAIN", "acme.eu.auth0.com"),
+    ("OAUTH2_PROVIDER", "github"),
+    # qualifiers after the new nouns
+    ("PSK_IDENTITY", "client1"),
+    ("PSK_MODE", "disabled"),
+    ("TKN_TTL", "900"),
+    ("KENNWORT_MIN_LENGTH", "12"),
+    ("MOT_DE_PASSE", "${MDP}"),
+    ("PAROLA", "<parola>"),
+    # base64 of public or key-less material
+    ("CA_BUNDLE_B64", _b64.b64encode(_ST_CERT.encode()).decode()),
+    (
+        "GCP_WIF_CONFIG_B64",
+        _b64.b64encode(json.dumps({"type": "external_account", "audience": "//iam"}).encode()).decode(),
+    ),
+    ("FEATURE_FLAGS_B64", _b64.b64encode(json.dumps({"newCheckout": True, "tokenAuth": False}).encode()).decode()),
+    # netrc look-alikes
+    ("NETRC", "machine api.example.com login bot password ${NETRC_PASSWORD}"),
+    ("DESCRIPTION", "the machine learning job resets the default password policy"),
+    ("NETRC_FILE", "/home/app/.netrc"),
+    # Oracle without a password
+    ("ORACLE_URL", "jdbc:oracle:thin:@//db.internal:1521/ORCL"),
+]
+
+
+@pytest.mark.parametrize(("rule", "name", "value"), STYLES_POSITIVE)
+def test_styles_rule_fires(rule: str, name: str, value: str) -> None:
+    match = classify_variable(name, value)
+    assert match is not None, name
+    assert match.rule == rule
+    assert _ST not in match.hint + repr(match) + match.kind
+
+
+@pytest.mark.parametrize(("name", "value"), STYLES_NEGATIVE)
+def test_styles_not_secret(name: str, value: str) -> None:
+    assert classify_variable(name, value) is None
+
+
+STYLES_ARG_POSITIVE = [
+    # mongo shell and tools: -p is the password
+    (["mongo", "-u", "admin", "-p", _ST, "--eval", "db.adminCommand('ping')"], 4),
+    (["mongodump", "--username", "backup", "-p", _ST, "--out", "/tmp/d"], 4),
+    # SQL Server tools: -P is the password
+    (["/opt/mssql-tools/bin/sqlcmd", "-S", "localhost", "-U", "sa", "-P", _ST, "-Q", "SELECT 1"], 6),
+    (["CMD-SHELL", f"/opt/mssql-tools18/bin/sqlcmd -C -S localhost -U sa -P '{_ST}' -Q 'SELECT 1' || exit 1"], 1),
+    # an unknown tool with -U <user> -P <value>
+    (["./cli", "-P", _ST, "-U", "admin"], 2),
+    (["isql", "-U", "sa", "-P", _ST], 4),
+    # registry logins: -p after the login subcommand
+    (["docker", "login", "-u", "ci", "-p", _ST, "registry.internal"], 5),
+    # a literal piped to a program reading its password from stdin
+    (["sh", "-c", f"echo {_ST} | docker login -u ci --password-stdin registry.internal"], 2),
+    (["sh", "-c", f"echo 'root:{_ST}' | chpasswd"], 2),
+    # user<sep>password in one argument
+    (["lftp", "-u", f"ftpuser,{_ST}", "ftp.example.com"], 2),
+    (["smbclient", "//srv/share", "-U", f"svc%{_ST}"], 3),
+    # a secret-named header argument
+    (["./client", "--header", f"X-Api-Key: {_ST}"], 2),
+    (["curl", "-H", f"Private-Token:{_ST}", "https://gitlab.example.com/api/v4/projects"], 2),
+    (["http", "GET", "api.example.com", f"X-Api-Key: {_ST}"], 3),
+]
+
+STYLES_ARG_NEGATIVE = [
+    ["mongo", "--host", "db", "--port", "27017"],
+    ["mongosh", "-u", "admin", "-p", "$MONGO_PASSWORD"],
+    ["/opt/mssql-tools/bin/sqlcmd", "-S", "localhost", "-U", "sa", "-P", "$SA_PASSWORD", "-Q", "SELECT 1"],
+    ["./cli", "-P", "5432", "-U", "admin"],
+    ["./tool", "-U", "admin", "-P", "/etc/tool/pw"],
+    ["psql", "-U", "app", "-P", "pager=off"],
+    ["mvn", "-P", "prod,release", "-U", "clean", "install"],
+    ["rsync", "-u", "-P", "data", "/dst"],
+    ["scp", "-P", "2222", "-o", "User=deploy", "a.txt", "host:/tmp"],
+    ["docker", "run", "--name", "login", "-p", "8080:80", "nginx"],
+    ["docker", "run", "-p", "8080:80", "acme/login"],
+    ["sh", "-c", "echo $REGISTRY_PASSWORD | docker login -u ci --password-stdin registry.internal"],
+    ["sh", "-c", "echo hello | tr a-z A-Z"],
+    ["sh", "-c", "cat /run/secrets/pw | docker login -u ci --password-stdin registry.internal"],
+    ["lftp", "-u", "ftpuser", "ftp.example.com"],
+    ["smbclient", "-L", "srv", "-U", "svc"],
+    ["curl", "-H", "Content-Type: application/json", "http://localhost:8080/"],
+    ["curl", "-H", "X-Api-Key: $API_KEY", "https://api.example.com"],
+    ["./app", "--help-text", "Password: must be at least 12 characters"],
+]
+
+
+@pytest.mark.parametrize(("args", "index"), STYLES_ARG_POSITIVE)
+def test_styles_arguments_fire(args: list[str], index: int) -> None:
+    found = scan_arguments(args)
+    assert found, args
+    assert found[0][0] == index
+    assert not any(_ST in (m.hint + repr(m) + m.kind) for _, m in found)
+
+
+@pytest.mark.parametrize("args", STYLES_ARG_NEGATIVE)
+def test_styles_arguments_not_secret(args: list[str]) -> None:
+    assert scan_arguments(args) == []
+
+
+def test_styles_set_is_generated_and_scores() -> None:
+    path = ROOT / "tests/data/secrets_styles.jsonl"
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    assert len(rows) >= 300
+    assert {r["where"] for r in rows} == {"environment", "option", "argument"}
+    assert all(r["why"] for r in rows)
+    check = subprocess.run([sys.executable, str(ROOT / "benchmarks/make_styles_set.py"), "--check"], check=False)
+    assert check.returncode == 0, "tests/data/secrets_styles.jsonl is stale: rerun benchmarks/make_styles_set.py"
+    tp = fp = fn = 0
+    for row in rows:
+        if row["where"] == "argument":
+            found = bool(scan_arguments(row["value"]))
+        else:
+            found = classify_variable(row["name"], row["value"]) is not None
+        tp += found and row["secret"]
+        fp += found and not row["secret"]
+        fn += not found and row["secret"]
+    assert tp / (tp + fp) >= 0.98 and tp / (tp + fn) >= 0.95

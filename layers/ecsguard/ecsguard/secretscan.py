@@ -662,7 +662,7 @@ _QUALIFIERS = frozenset(
     workfactor stdin fd cmd command script generator location key_id kid arn id version stage arn
     enforce enforced reset url expiry ttl lookup mapping map role roles group groups ou dn attribute attr attrs
     queue topic channel table index location dir type method mechanism encoding charset
-    encrypted ciphertext enc
+    encrypted ciphertext enc identity identities
     """.split()
 )
 # Suffixes that leave a noun in head position: DB_PASSWORD_PROD, API_KEY_2, SECRET_KEY_BASE.
@@ -707,7 +707,7 @@ def _split_joined(token: str) -> list[str]:
         if token == "privatekey":
             return ["private", "key"]
         return [token]
-    numbered = re.fullmatch(r"([a-z]{2,}?)(\d+)", token)
+    numbered = re.fullmatch(r"([a-z]{2,}?)(\d+)", token) if token not in _PROVIDER_NAMES else None
     if numbered:  # PASSWORD2, dbPassword1: a numbered credential keeps its noun
         head = _split_joined(numbered.group(1))
         if head[-1] in _STRONG_NOUNS or head[-1] in _WEAK_NOUNS:
@@ -1182,7 +1182,7 @@ def _structured(value: str) -> bool:
 
 
 _FLAG_IN_VALUE = _Lazy(r"(?:^|\s)--?[A-Za-z][A-Za-z0-9_.-]*\s+\S")
-_NETRC = _Lazy(r"(?:^|\s)(?:machine\s+\S+|default)(?:\s+(?:login|account)\s+\S+)*\s+password\s+(?P<password>\S+)")
+_NETRC = _Lazy(r"^[ \t]*(?:machine\s+\S+|default)(?:\s+(?:login|account)\s+\S+)*\s+password\s+(?P<password>\S+)", re.M)
 _BASE64_BLOB = _Lazy(r"[A-Za-z0-9+/]{60,}={0,2}|[A-Za-z0-9_-]{60,}={0,2}")
 
 
@@ -1367,10 +1367,15 @@ def _judge_flag(name: str, value: str) -> SecretMatch | None:
     return matches[0] if matches else None
 
 
+# Tools whose -P is not a password: port (mysql, scp, curl's FTP port), directory (wget), progress (rsync),
+# --pset (psql), profiles (maven).
+_NOT_PASSWORD_CAPITAL_P = frozenset("scp wget rsync ssh sftp psql mvn mvnw maven".split())
+
+
 def _generic_capital_p_password(args: Sequence[str], programs: set[str], value: str) -> bool:
     """``tool -U <user> -P <value>``: the sqlcmd/bcp/isql convention. Not for the tools where ``-P`` is something
     else (mysql and curl: port; scp: port; wget: directory), and never a number or a path."""
-    if programs & (_MYSQL_FAMILY | _USERPASS_PROGRAMS | {"scp", "wget", "rsync", "ssh", "sftp"}):
+    if programs & (_MYSQL_FAMILY | _USERPASS_PROGRAMS | _NOT_PASSWORD_CAPITAL_P):
         return False
     has_user = any(
         a in _USER_FLAGS and k + 1 < len(args) and args[k + 1] and not args[k + 1].startswith("-")
@@ -1379,6 +1384,8 @@ def _generic_capital_p_password(args: Sequence[str], programs: set[str], value: 
     v = value.strip()
     if not has_user or _NUMBER.match(v) or _is_path(v) or is_reference_or_placeholder(v):
         return False
+    if re.fullmatch(r"[a-z][a-z0-9,_.-]*", v) and not _looks_random(v, 12):
+        return False  # an unknown tool's lowercase option value (a profile list, a mode), not a password
     return _plausible_secret(v, strong=True)
 
 
@@ -1395,7 +1402,9 @@ def _stdin_passwords(args: Sequence[str]) -> Iterator[tuple[int, SecretMatch]]:
         if len(words) != 1:
             continue
         index = words[0]
-        after = list(args[end + 1 : next((k for k in range(end + 1, len(args)) if args[k] in _SHELL_OPERATORS), len(args))])
+        after = list(
+            args[end + 1 : next((k for k in range(end + 1, len(args)) if args[k] in _SHELL_OPERATORS), len(args))]
+        )
         reader = {_program(a) for a in after[:1]}
         secret = args[index]
         if reader & {"chpasswd", "chpass"}:
@@ -1417,6 +1426,8 @@ def _header_argument(args: Sequence[str], i: int) -> SecretMatch | None:
     m = _HEADER_ARG.match(arg.strip())
     if not m or m.group("key").lower() in {"authorization", "proxy-authorization"}:
         return None  # Authorization headers have their own rule
+    if not after_flag and re.search(r"\s", m.group("value").strip()):
+        return None  # "Password: must be 12 characters": text, not a header
     return _named_match(m.group("key"), m.group("value").strip(), rule="embedded-assignment")
 
 
@@ -1478,13 +1489,19 @@ def _scan_tokens(args: Sequence[str], depth: int = 0) -> Iterator[tuple[int, Sec
                 if any(flag in flags for prog, flags in _SEPARATE_PASSWORD_FLAGS.items() if prog in programs):
                     if not is_reference_or_placeholder(nxt):
                         found = _match("command-line-password", f"password passed with {flag}", nxt)
-                elif flag in _USERPASS_FLAGS and (
-                    separator := next((_USERPASS_SEPARATORS[p] for p in programs if p in _USERPASS_SEPARATORS), "")
-                ) and separator in nxt:
+                elif (
+                    flag in _USERPASS_FLAGS
+                    and (
+                        separator := next((_USERPASS_SEPARATORS[p] for p in programs if p in _USERPASS_SEPARATORS), "")
+                    )
+                    and separator in nxt
+                ):
                     password = nxt.split(separator, 1)[1]
                     if password and not is_reference_or_placeholder(password):
                         found = _match("command-line-password", f"password passed with {flag} user:password", password)
-                elif flag in {"-p", "--pass"} and programs & _LOGIN_PROGRAMS and "login" in args[:i]:
+                elif flag in {"-p", "--pass"} and any(
+                    args[k] == "login" and _program(args[k - 1]) in _LOGIN_PROGRAMS for k in range(1, i)
+                ):
                     if not is_reference_or_placeholder(nxt):
                         found = _match("command-line-password", "password passed to a registry login", nxt)
                 elif flag == "-P" and _generic_capital_p_password(args, programs, nxt):
