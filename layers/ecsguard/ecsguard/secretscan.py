@@ -1532,7 +1532,8 @@ def scan_arguments(args: Sequence[str]) -> list[tuple[int, SecretMatch]]:
     """Credentials in a ``command``/``entryPoint`` array: (index of the argument holding it, match).
 
     Understands ``--password=x``, ``--password x``, ``-Dx.password=y``, ``NAME=value`` assignments,
-    ``mysql -psecret``, ``sshpass -p``, ``redis-cli -a``, ``curl -u user:pass``, shell strings
+    ``mysql -psecret``, ``sshpass -p``, ``redis-cli -a``, ``curl -u user:pass``, ``mongo -p``, ``sqlcmd -P``,
+    ``-U user -P pw``, ``docker login -p``, ``echo pw | … --password-stdin``, header arguments, shell strings
     (``sh -c '...'``, split and scanned recursively), URLs with credentials and provider tokens.
     """
     results: list[tuple[int, SecretMatch]] = []
