@@ -350,6 +350,9 @@ def _looks_random(value: str, min_length: int = 16) -> bool:
 
 _B = r"(?<![A-Za-z0-9_])"  # left boundary
 _E = r"(?![A-Za-z0-9_])"  # right boundary
+# Boundaries for bodies that are base64 themselves: a run inside a longer base64 blob is not a token.
+_B64 = r"(?<![A-Za-z0-9_+/])"
+_E64 = r"(?![A-Za-z0-9_+/=])"
 
 # (rule, kind, regex with an optional named group "p" = the non-secret prefix shown in hints)
 _PROVIDERS_SPEC: tuple[tuple[str, str, str], ...] = (
@@ -363,7 +366,7 @@ _PROVIDERS_SPEC: tuple[tuple[str, str, str], ...] = (
     (
         "aws-access-key-id",
         "AWS access key ID",
-        _B + r"(?P<p>AKIA|ASIA|ABIA|ACCA|AIDA|AROA|AIPA|ANPA|ANVA|APKA|AGPA)[A-Z2-7]{16}" + _E,
+        _B + r"(?P<p>A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA|AIDA|AROA|AIPA|ANPA|ANVA|APKA|AGPA)[A-Z2-7]{16}" + _E,
     ),
     (
         "aws-session-token",
@@ -376,13 +379,19 @@ _PROVIDERS_SPEC: tuple[tuple[str, str, str], ...] = (
         "gitlab-token",
         "GitLab token",
         _B
-        + r"(?P<p>glpat-|gldt-|glrt-|glcbt-|glptt-|glft-|glsoat-|glimt-|glagent-|gloas-|GR1348941)[A-Za-z0-9_-]{20,}"
+        + r"(?P<p>glpat-|gldt-|glrt-|glcbt-|glptt-|glft-|glffct-|glsoat-|glimt-|glagent-|gloas-|GR1348941)[A-Za-z0-9_-]{20,}"
+        + r"(?:\.[0-9a-z]{9})?"  # routable tokens end in .<base36 CRC>
         + _E,
     ),
     (
         "slack-webhook",
         "Slack incoming webhook URL",
         r"(?P<p>https://hooks\.slack(?:-gov)?\.com/)(?:services|workflows|triggers)/[A-Za-z0-9_]+/[A-Za-z0-9_]+/[A-Za-z0-9_]{8,}",
+    ),
+    (
+        "slack-webhook",
+        "Slack incoming webhook URL",
+        r"(?<![/A-Za-z0-9.])(?P<p>hooks\.slack\.com/)(?:services|workflows|triggers)/[A-Za-z0-9+/]{43,56}",
     ),
     ("slack-token", "Slack token", _B + r"(?P<p>xox[abpeorsc]-|xapp-)[A-Za-z0-9-]{10,}" + _E),
     (
@@ -398,18 +407,20 @@ _PROVIDERS_SPEC: tuple[tuple[str, str, str], ...] = (
     (
         "stripe-secret-key",
         "Stripe secret or restricted key",
-        _B + r"(?P<p>(?:sk|rk)_(?:live|test)_)[A-Za-z0-9]{16,247}" + _E,
+        _B + r"(?P<p>(?:sk|rk)_(?:live|test|prod)_)[A-Za-z0-9]{16,247}" + _E,
     ),
     ("stripe-webhook-secret", "Stripe webhook signing secret", _B + r"(?P<p>whsec_)[A-Za-z0-9+/=]{24,}" + _E),
     ("sendgrid-api-key", "SendGrid API key", _B + r"(?P<p>SG\.)[A-Za-z0-9_-]{16,32}\.[A-Za-z0-9_-]{30,64}" + _E),
-    ("twilio-api-key", "Twilio API key SID", _B + r"(?P<p>SK)[0-9a-f]{32}" + _E),
+    ("sendgrid-api-key", "SendGrid API key", _B + r"(?P<p>SG\.)[A-Za-z0-9_.=-]{66}" + _E),
+    ("twilio-api-key", "Twilio API key SID", _B + r"(?P<p>SK)[0-9a-fA-F]{32}" + _E),
     ("google-api-key", "Google API key", _B + r"(?P<p>AIza)[0-9A-Za-z_-]{35}" + _E),
     ("google-oauth-secret", "Google OAuth client secret", _B + r"(?P<p>GOCSPX-)[A-Za-z0-9_-]{28}" + _E),
     ("npm-token", "npm access token", _B + r"(?P<p>npm_)[A-Za-z0-9]{36}" + _E),
     ("pypi-token", "PyPI API token", _B + r"(?P<p>pypi-)AgE[A-Za-z0-9_-]{50,}" + _E),
     ("rubygems-token", "RubyGems API key", _B + r"(?P<p>rubygems_)[a-f0-9]{48}" + _E),
-    ("docker-hub-token", "Docker Hub access token", _B + r"(?P<p>dckr_pat_)[A-Za-z0-9_-]{20,}" + _E),
-    ("new-relic-key", "New Relic API key", _B + r"(?P<p>NRAK-|NRII-|NRAA-|NRSP-)[A-Z0-9]{27}" + _E),
+    ("docker-hub-token", "Docker Hub access token", _B + r"(?P<p>dckr_(?:pat|oat)_)[A-Za-z0-9_-]{20,}" + _E),
+    ("new-relic-key", "New Relic API key", _B + r"(?P<p>NRAK-|NRAA-|NRSP-)[A-Za-z0-9]{27}" + _E),
+    ("new-relic-key", "New Relic insert key", _B + r"(?P<p>NRII-)(?:[A-Za-z0-9_-]{32}|[A-Z0-9]{27})" + _E),
     ("new-relic-key", "New Relic license key", _B + r"[a-f0-9]{36}(?P<p>NRAL)" + _E),
     (
         "azure-storage-key",
@@ -450,6 +461,7 @@ _PROVIDERS_SPEC: tuple[tuple[str, str, str], ...] = (
     ),
     ("planetscale-token", "PlanetScale token", _B + r"(?P<p>pscale_(?:tkn|pw|oauth)_)[A-Za-z0-9_.-]{32,}" + _E),
     ("supabase-token", "Supabase access token", _B + r"(?P<p>sbp_)[a-f0-9]{40}" + _E),
+    ("supabase-token", "Supabase secret key", _B + r"(?P<p>sb_secret_)[A-Za-z0-9_-]{20,}" + _E),
     ("buildkite-token", "Buildkite token", _B + r"(?P<p>bkua_)[a-f0-9]{40}" + _E),
     ("square-token", "Square access token", _B + r"(?P<p>sq0atp-|sq0csp-|EAAA)[A-Za-z0-9_-]{22,60}" + _E),
     (
@@ -476,16 +488,128 @@ _PROVIDERS_SPEC: tuple[tuple[str, str, str], ...] = (
     ("loggly-token", "Loggly customer token", r"(?P<p>loggly\.com/(?:inputs|bulk)/)[0-9a-fA-F-]{32,36}"),
     ("posthog-personal-api-key", "PostHog personal API key", _B + r"(?P<p>phx_)[A-Za-z0-9]{40,}" + _E),
     ("toss-payments-secret-key", "Toss Payments secret key", _B + r"(?P<p>(?:test|live)_g?sk_)[A-Za-z0-9]{16,}" + _E),
+    # Added from a review of the gitleaks rule set (and Kingfisher/TruffleHog prefixes): self-identifying formats only.
+    (
+        "1password-secret-key",
+        "1Password secret key",
+        _B + r"(?P<p>A3-)[A-Z0-9]{6}-(?:[A-Z0-9]{11}|[A-Z0-9]{6}-[A-Z0-9]{5})-[A-Z0-9]{5}-[A-Z0-9]{5}-[A-Z0-9]{5}" + _E,
+    ),
+    (
+        "1password-service-account-token",
+        "1Password service account token",
+        _B + r"(?P<p>ops_eyJ)[A-Za-z0-9+/]{250,}={0,3}",
+    ),
+    ("adobe-client-secret", "Adobe client secret", _B + r"(?P<p>p8e-)[A-Za-z0-9]{32}" + _E),
+    ("artifactory-api-key", "JFrog Artifactory API key", _B64 + r"(?P<p>AKCp)[A-Za-z0-9]{69}" + _E64),
+    ("artifactory-reference-token", "JFrog Artifactory reference token", _B64 + r"(?P<p>cmVmd)[A-Za-z0-9]{59}" + _E64),
+    (
+        "authress-access-key",
+        "Authress service client access key",
+        _B
+        + r"(?P<p>(?:sc|ext|scauth|authress)_)[A-Za-z0-9]{5,30}\.[A-Za-z0-9]{4,6}\.acc[_-][A-Za-z0-9-]{10,32}"
+        + r"\.[A-Za-z0-9+/_=-]{30,120}",
+    ),
+    ("clickhouse-api-secret", "ClickHouse Cloud API secret key", _B64 + r"(?P<p>4b1d)[A-Za-z0-9]{38}" + _E64),
+    ("clojars-token", "Clojars deploy token", _B + r"(?P<p>CLOJARS_)[A-Za-z0-9]{60}" + _E),
+    ("cloudflare-origin-ca-key", "Cloudflare Origin CA key", _B + r"(?P<p>v1\.0-)[a-f0-9]{24}-[a-f0-9]{146}" + _E),
+    (
+        "defined-networking-token",
+        "Defined Networking API token",
+        _B + r"(?P<p>dnkey-)[A-Za-z0-9_=-]{26}-[A-Za-z0-9_=-]{52}" + _E,
+    ),
+    ("dropbox-token", "Dropbox short-lived access token", _B + r"(?P<p>sl\.(?:u\.)?)[A-Za-z0-9_=-]{130,}" + _E),
+    ("duffel-token", "Duffel API token", _B + r"(?P<p>duffel_(?:test|live)_)[A-Za-z0-9_=-]{43}" + _E),
+    ("easypost-api-key", "EasyPost API key", _B64 + r"(?P<p>EZ[AT]K)[A-Za-z0-9]{54}" + _E64),
+    (
+        "flutterwave-secret-key",
+        "Flutterwave secret or encryption key",
+        _B + r"(?P<p>FLWSECK(?:_TEST)?-?)[a-hA-H0-9]{12}(?:[a-hA-H0-9]{20}-X)?" + _E,
+    ),
+    ("flyio-token", "Fly.io access token", _B + r"(?P<p>fo1_)[A-Za-z0-9_-]{43}" + _E),
+    ("flyio-token", "Fly.io macaroon token", _B + r"(?P<p>fm1[ar]_|fm2_)[A-Za-z0-9+/]{100,}={0,3}"),
+    ("frameio-token", "Frame.io API token", _B + r"(?P<p>fio-u-)[A-Za-z0-9_=-]{64}" + _E),
+    ("gitlab-session-cookie", "GitLab session cookie", r"(?P<p>_gitlab_session=)[0-9a-z]{32}" + _E),
+    ("grafana-token", "Grafana API key", _B + r"(?P<p>eyJrIjoi)[A-Za-z0-9]{70,400}={0,3}"),
+    (
+        "harness-token",
+        "Harness access token",
+        _B + r"(?P<p>(?:pat|sat)\.)[A-Za-z0-9_-]{22}\.[A-Za-z0-9]{24}\.[A-Za-z0-9]{20}" + _E,
+    ),
+    ("huggingface-token", "Hugging Face organization API token", _B + r"(?P<p>api_org_)[A-Za-z]{34}" + _E),
+    ("infracost-token", "Infracost API token", _B + r"(?P<p>ico-)[A-Za-z0-9]{32}" + _E),
+    ("intra42-client-secret", "42 Intra client secret", _B + r"(?P<p>s-s4t2(?:ud|af)-)[a-fA-F0-9]{64}" + _E),
+    ("maxmind-license-key", "MaxMind license key", _B + r"[A-Za-z0-9]{6}_[A-Za-z0-9]{29}(?P<p>_mmk)" + _E),
+    ("octopus-deploy-api-key", "Octopus Deploy API key", _B + r"(?P<p>API-)[A-Z0-9]{26}" + _E),
+    ("openshift-token", "OpenShift user token", _B + r"(?P<p>sha256~)[A-Za-z0-9_-]{43}" + _E),
+    (
+        "plaid-access-token",
+        "Plaid access token",
+        _B
+        + r"(?P<p>access-(?:sandbox|development|production)-)[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+        + _E,
+    ),
+    ("prefect-api-key", "Prefect API key", _B + r"(?P<p>pnu_)[A-Za-z0-9]{36}" + _E),
+    ("readme-api-key", "ReadMe API key", _B + r"(?P<p>rdme_)[a-z0-9]{70}" + _E),
+    ("scalingo-token", "Scalingo API token", _B + r"(?P<p>tk-us-)[A-Za-z0-9_-]{48}" + _E),
+    ("settlemint-token", "SettleMint access token", _B + r"(?P<p>sm_(?:aat|pat|sat)_)[A-Za-z0-9]{16}" + _E),
+    ("shippo-api-key", "Shippo API token", _B + r"(?P<p>shippo_(?:live|test)_)[a-fA-F0-9]{40}" + _E),
+    (
+        "sourcegraph-token",
+        "Sourcegraph access token",
+        _B + r"(?P<p>sgp_)(?:[a-fA-F0-9]{16}_|local_)?[a-fA-F0-9]{40}" + _E,
+    ),
+    ("twitter-bearer-token", "Twitter/X bearer token", _B64 + r"(?P<p>A{22})(?!A)[A-Za-z0-9%]{80,100}" + _E64),
+    ("typeform-token", "Typeform personal access token", _B + r"(?P<p>tfp_)[A-Za-z0-9_.=-]{50,64}" + _E),
+    ("yandex-api-key", "Yandex Cloud API key", _B64 + r"(?P<p>AQVN)[A-Za-z0-9_-]{35,38}" + _E64),
+    ("yandex-access-token", "Yandex OAuth token", _B + r"(?P<p>t1\.)[A-Za-z0-9_-]+={0,2}\.[A-Za-z0-9_-]{86}={0,2}"),
+    ("langsmith-api-key", "LangSmith API key", _B + r"(?P<p>lsv2_(?:pt|sk)_)[a-f0-9]{32}_[a-f0-9]{10}" + _E),
+    ("pinecone-api-key", "Pinecone API key", _B + r"(?P<p>pcsk_)[A-Za-z0-9]{4,8}_[A-Za-z0-9]{50,90}" + _E),
+    ("openrouter-api-key", "OpenRouter API key", _B + r"(?P<p>sk-or-v1-)[a-f0-9]{64}" + _E),
+    (
+        "azure-identifiable-key",
+        "Azure identifiable API key",
+        _B64 + r"[A-Za-z0-9]{52}(?P<p>JQQJ9)[A-Za-z0-9]{27}" + _E64,
+    ),
+    ("bitbucket-app-password", "Bitbucket app password", _B + r"(?P<p>ATBB)[A-Za-z0-9_=.-]{28,}" + _E),
+    ("circleci-token", "CircleCI personal API token", _B + r"(?P<p>CCIPAT_)[A-Za-z0-9]{22}_[a-f0-9]{40}" + _E),
+    ("figma-token", "Figma access token", _B + r"(?P<p>fig[dhu]_)[A-Za-z0-9_-]{40,}" + _E),
+    ("resend-api-key", "Resend API key", _B + r"(?P<p>re_)[A-Za-z0-9]{8}_[A-Za-z0-9]{24}" + _E),
+    ("mailersend-token", "MailerSend API token", _B + r"(?P<p>mlsn\.)[a-f0-9]{64}" + _E),
+    ("netlify-token", "Netlify personal access token", _B + r"(?P<p>nfp_)[A-Za-z0-9_]{36,40}" + _E),
+    ("render-api-key", "Render API key", _B + r"(?P<p>rnd_)[A-Za-z0-9]{32}" + _E),
+    ("neon-api-key", "Neon API key", _B + r"(?P<p>napi_)[a-z0-9]{64}" + _E),
+    ("sonarqube-token", "SonarQube token", _B + r"(?P<p>sq[upa]_)[a-f0-9]{40}" + _E),
+    (
+        "fcm-server-key",
+        "Firebase Cloud Messaging server key",
+        _B + r"(?P<p>AAAA)[A-Za-z0-9_-]{7}:APA91b[A-Za-z0-9_-]{134}" + _E,
+    ),
+    (
+        "discord-bot-token",
+        "Discord bot token",
+        _B + r"[MNO][A-Za-z0-9_-]{23,25}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,38}" + _E,
+    ),
+    (
+        "langfuse-secret-key",
+        "Langfuse secret key",
+        _B + r"(?P<p>sk-lf-)[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}" + _E,
+    ),
+    ("honeycomb-api-key", "Honeycomb API key", _B + r"(?P<p>hc[ax][im]k_)[A-Za-z0-9]{20,}" + _E),
+    ("elevenlabs-api-key", "ElevenLabs API key", _B + r"(?P<p>sk_)[a-f0-9]{48}" + _E),
     ("jwt", "JSON Web Token", _B + r"(?P<p>eyJ)[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,}" + _E),
 )
 
 _provider_rules: list[tuple[str, str, re.Pattern[str]]] | None = None
 _PROVIDER_QUICK = _Lazy(
     r"BEGIN|PuTTY|AGE-|A[KSBCIRPNG][A-Z]{2}[A-Z2-7]|IQoJ|FwoG|FQoG|AgoJ|gh[pousr]_|github_pat_|gl[a-z]+-|GR134|hooks\.slack|xox|xapp-"
-    r"|discord|webhook\.office|[sr]k_(?:live|test)_|whsec_|SG\.|SK[0-9a-f]{32}|AIza|GOCSPX|npm_|pypi-|rubygems_|dckr_|NR[A-Z]{2}|"
+    r"|discord|webhook\.office|[sr]k_(?:live|test|prod)_|whsec_|SG\.|SK[0-9a-fA-F]{32}|AIza|GOCSPX|npm_|pypi-|rubygems_|dckr_|NR[A-Z]{2}|"
     r"AccountKey|SharedAccess|Q~|sk-|HRKU|key-|-us\d|sib-|shp|_v1_|hv[sbr]\.|atlasv1|dp\.|lin_|ATATT|ATCTT|hf_|dapi|PMAK|pul-"
     r"|sntry|glc_|glsa_|:AA|tskey|pscale|sbp_|bkua_|sq0|EAA|access_token\$|dt0|secret_|ntn_|pat[A-Za-z0-9]{14}\.|r8_|gsk_|xai-|pplx-"
     r"|CFPAT|LTAI|eyJ|receiver/v1/|loggly|phx_|_g?sk_"
+    r"|A3-|A3T|ops_|p8e-|AKCp|cmVmd|\.acc[_-]|4b1d|CLOJARS_|v1\.0-|dnkey-|sl\.|duffel_|EZ[AT]K|FLWSECK|fo1_|fm[12]|fio-u-"
+    r"|_gitlab_session|[ps]at\.|api_org_|ico-|s-s4t2|_mmk|API-|sha256~|access-|pnu_|rdme_|tk-us-|sm_[aps]at_|shippo_"
+    r"|sgp_|A{22}|tfp_|AQVN|t1\.|lsv2_|pcsk_|JQQJ9|ATBB|CCIPAT_|fig[dhu]_|re_|mlsn\.|nfp_|rnd_|napi_|sb_secret_"
+    r"|sq[upa]_|APA91b|[MNO][A-Za-z0-9_-]{23,25}\.|hc[ax][im]k_|sk_[a-f0-9]{48}"
 )
 
 
@@ -512,6 +636,33 @@ def _jwt_is_public(token: str) -> bool:
 
 # Formats that are also used as browser-side keys: public when the name says so (NEXT_PUBLIC_*, *_ANON_KEY, Firebase).
 _PUBLIC_WHEN_NAMED = frozenset({"google-api-key", "jwt"})
+# Formats whose prefix alone is weak evidence (a few letters, or base64 of a common word): keep them only when the
+# rest of the token looks random.
+_WEAK_PREFIX_RULES = frozenset(
+    {
+        "artifactory-reference-token",
+        "clickhouse-api-secret",
+        "octopus-deploy-api-key",
+        "yandex-api-key",
+        "yandex-access-token",
+        "discord-bot-token",
+        "resend-api-key",
+        "elevenlabs-api-key",
+        "azure-identifiable-key",
+        "twitter-bearer-token",
+        "dropbox-token",
+        "maxmind-license-key",
+        "harness-token",
+        "settlemint-token",
+        "render-api-key",
+        "netlify-token",
+        "infracost-token",
+        "typeform-token",
+        "figma-token",
+        "bitbucket-app-password",
+        "sendgrid-api-key",
+    }
+)
 
 
 def _provider_matches(value: str, public_name: bool = False) -> Iterator[SecretMatch]:
@@ -537,6 +688,8 @@ def _provider_matches(value: str, public_name: bool = False) -> Iterator[SecretM
                 and _entropy(body) < 3.0
             ):
                 continue
+            if rule in _WEAK_PREFIX_RULES and (_entropy(body) < 3.0 or _classes(body) < 2 or _wordy(body)):
+                continue  # a short or common prefix: the body must look machine-generated
             if not prefix.strip() or not secret.startswith(prefix):
                 prefix = ""
             yield _match(rule, kind, secret, prefix)
