@@ -844,3 +844,220 @@ def test_styles_set_is_generated_and_scores() -> None:
         fp += found and not row["secret"]
         fn += not found and row["secret"]
     assert tp / (tp + fp) >= 0.98 and tp / (tp + fn) >= 0.95
+
+
+# --------------------------------------------------------------------------------------------
+# Provider coverage: self-identifying formats reviewed against the gitleaks rule set (plus Kingfisher/TruffleHog
+# prefixes). Bodies are seeded random filler of the published shape, never a real or fixture key.
+# --------------------------------------------------------------------------------------------
+
+UPPER_ALNUM = string.ascii_uppercase + string.digits
+LOWER_ALNUM = string.ascii_lowercase + string.digits
+B64 = ALNUM + "+/"
+DIGITS = "0123456789"
+
+
+def _uuid() -> str:
+    return f"{rand(HEX, 8)}-{rand(HEX, 4)}-{rand(HEX, 4)}-{rand(HEX, 4)}-{rand(HEX, 12)}"
+
+
+# (rule, value): must fire with that rule under a neutral name, as a --flag=value and inside a shell string
+PROVIDER_COVERAGE = [
+    ("1password-secret-key", "A3-" + "-".join(rand(UPPER_ALNUM, n) for n in (6, 11, 5, 5, 5))),
+    ("1password-secret-key", "A3-" + "-".join(rand(UPPER_ALNUM, n) for n in (6, 6, 5, 5, 5, 5))),
+    ("1password-service-account-token", "ops_eyJ" + rand(B64, 260)),
+    ("adobe-client-secret", "p8e-" + rand(ALNUM, 32)),
+    ("artifactory-api-key", "AKCp" + rand(ALNUM, 69)),
+    ("artifactory-reference-token", "cmVmd" + rand(ALNUM, 59)),
+    (
+        "authress-access-key",
+        f"sc_{rand(LOWER_ALNUM, 12)}.{rand(LOWER_ALNUM, 5)}.acc_{rand(LOWER_ALNUM, 20)}.{rand(B64, 60)}",
+    ),
+    ("aws-access-key-id", "A3T" + rand(UPPER_ALNUM, 1) + rand("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16)),
+    ("clickhouse-api-secret", "4b1d" + rand(ALNUM, 38)),
+    ("clojars-token", "CLOJARS_" + rand(LOWER_ALNUM, 60)),
+    ("cloudflare-origin-ca-key", f"v1.0-{rand(HEX, 24)}-{rand(HEX, 146)}"),
+    ("defined-networking-token", f"dnkey-{rand(LOWER_ALNUM, 26)}-{rand(LOWER_ALNUM, 52)}"),
+    ("dropbox-token", "sl." + rand(URLSAFE, 135)),
+    ("duffel-token", "duffel_live_" + rand(URLSAFE, 43)),
+    ("duffel-token", "duffel_test_" + rand(URLSAFE, 43)),
+    ("easypost-api-key", "EZAK" + rand(ALNUM, 54)),
+    ("easypost-api-key", "EZTK" + rand(ALNUM, 54)),
+    ("flutterwave-secret-key", f"FLWSECK_TEST-{rand('abcdefgh0123456789', 32)}-X"),
+    ("flutterwave-secret-key", f"FLWSECK_TEST-{rand('abcdefgh0123456789', 12)}"),
+    ("flyio-token", "fo1_" + rand(URLSAFE, 43)),
+    ("flyio-token", "fm2_" + rand(B64, 140)),
+    ("frameio-token", "fio-u-" + rand(URLSAFE, 64)),
+    ("gitlab-token", "glffct-" + rand(URLSAFE, 20)),
+    ("gitlab-token", f"glpat-{rand(URLSAFE, 36)}.{rand(LOWER_ALNUM, 9)}"),
+    ("gitlab-token", f"glrt-t1_{rand(URLSAFE, 27)}.{rand(LOWER_ALNUM, 9)}"),
+    ("gitlab-session-cookie", "_gitlab_session=" + rand(LOWER_ALNUM, 32)),
+    ("grafana-token", "eyJrIjoi" + rand(ALNUM, 90) + "=="),
+    ("harness-token", f"pat.{rand(URLSAFE, 22)}.{rand(ALNUM, 24)}.{rand(ALNUM, 20)}"),
+    ("harness-token", f"sat.{rand(URLSAFE, 22)}.{rand(ALNUM, 24)}.{rand(ALNUM, 20)}"),
+    ("huggingface-token", "api_org_" + rand(string.ascii_letters, 34)),
+    ("infracost-token", "ico-" + rand(ALNUM, 32)),
+    ("intra42-client-secret", "s-s4t2ud-" + rand(HEX, 64)),
+    ("maxmind-license-key", f"{rand(ALNUM, 6)}_{rand(ALNUM, 29)}_mmk"),
+    ("new-relic-key", "NRII-" + rand(URLSAFE, 32)),
+    ("new-relic-key", "NRAK-" + rand(LOWER_ALNUM, 27)),
+    ("octopus-deploy-api-key", "API-" + rand(UPPER_ALNUM, 26)),
+    ("openshift-token", "sha256~" + rand(URLSAFE, 43)),
+    ("plaid-access-token", "access-production-" + _uuid()),
+    ("prefect-api-key", "pnu_" + rand(ALNUM, 36)),
+    ("readme-api-key", "rdme_" + rand(LOWER_ALNUM, 70)),
+    ("scalingo-token", "tk-us-" + rand(URLSAFE, 48)),
+    ("sendgrid-api-key", "SG." + rand(LOWER_ALNUM + "_-", 66)),
+    ("settlemint-token", "sm_pat_" + rand(ALNUM, 16)),
+    ("settlemint-token", "sm_aat_" + rand(ALNUM, 16)),
+    ("shippo-api-key", "shippo_live_" + rand(HEX, 40)),
+    ("slack-webhook", "hooks.slack.com/services/" + rand(ALNUM + "+/", 50)),
+    ("sourcegraph-token", f"sgp_{rand(HEX, 16)}_{rand(HEX, 40)}"),
+    ("sourcegraph-token", "sgp_local_" + rand(HEX, 40)),
+    ("stripe-secret-key", "sk_prod_" + rand(ALNUM, 32)),
+    ("stripe-secret-key", "rk_prod_" + rand(ALNUM, 24)),
+    ("twilio-api-key", "SK" + rand("0123456789abcdefABCDEF", 32)),
+    ("twitter-bearer-token", "A" * 22 + rand("BCDEFGHIJKLMNOPQRSTUVWXYZ", 1) + rand(ALNUM + "%", 90)),
+    ("typeform-token", "tfp_" + rand(URLSAFE + ".", 59)),
+    ("yandex-api-key", "AQVN" + rand(URLSAFE, 36)),
+    ("yandex-access-token", f"t1.{rand(URLSAFE, 40)}.{rand(URLSAFE, 86)}"),
+    ("langsmith-api-key", f"lsv2_pt_{rand(HEX, 32)}_{rand(HEX, 10)}"),
+    ("langsmith-api-key", f"lsv2_sk_{rand(HEX, 32)}_{rand(HEX, 10)}"),
+    ("pinecone-api-key", f"pcsk_{rand(ALNUM, 6)}_{rand(ALNUM, 64)}"),
+    ("openrouter-api-key", "sk-or-v1-" + rand(HEX, 64)),
+    (
+        "azure-identifiable-key",
+        rand(ALNUM, 52) + "JQQJ99" + rand(UPPER_ALNUM, 6) + "XJ3w3AAA" + rand(UPPER_ALNUM, 8) + rand(ALNUM, 4),
+    ),
+    ("azure-identifiable-key", rand(ALNUM, 52) + "JQQJ99" + rand(ALNUM, 2) + "AZDO" + rand(ALNUM, 20)),
+    ("bitbucket-app-password", "ATBB" + rand(ALNUM, 32)),
+    ("circleci-token", f"CCIPAT_{rand(ALNUM, 22)}_{rand(HEX, 40)}"),
+    ("docker-hub-token", "dckr_oat_" + rand(URLSAFE, 32)),
+    ("figma-token", "figd_" + rand(URLSAFE, 40)),
+    ("resend-api-key", f"re_{rand(ALNUM, 8)}_{rand(ALNUM, 24)}"),
+    ("mailersend-token", "mlsn." + rand(HEX, 64)),
+    ("netlify-token", "nfp_" + rand(ALNUM, 36)),
+    ("render-api-key", "rnd_" + rand(ALNUM, 32)),
+    ("neon-api-key", "napi_" + rand(LOWER_ALNUM, 64)),
+    ("supabase-token", "sb_secret_" + rand(URLSAFE, 31)),
+    ("sonarqube-token", "squ_" + rand(HEX, 40)),
+    ("sonarqube-token", "sqp_" + rand(HEX, 40)),
+    ("fcm-server-key", f"AAAA{rand(URLSAFE, 7)}:APA91b{rand(URLSAFE, 134)}"),
+    ("discord-bot-token", f"MT{rand(ALNUM, 24)}.{rand(URLSAFE, 6)}.{rand(URLSAFE, 38)}"),
+    ("langfuse-secret-key", "sk-lf-" + _uuid()),
+    ("honeycomb-api-key", "hcaik_" + rand(LOWER_ALNUM, 58)),
+    ("elevenlabs-api-key", "sk_" + rand(HEX, 48)),
+]
+
+# Near misses under a neutral name: a prefix alone, a placeholder body, a wrong length, a public key, a word
+PROVIDER_COVERAGE_NEGATIVE = [
+    "xoxb-your-token-here",
+    "ghp_" + "x" * 36,
+    "sk_live_XXXXXXXXXXXXXXXXXXXXXXXX",
+    "glpat-xxxxxxxxxxxxxxxxxxxx",
+    "hf_",
+    "glffct-",
+    "A3-ABCDEF",
+    "ops_eyJ",
+    "p8e-",
+    "AKCp" + "X" * 69,
+    "cmVmcy9oZWFkcy9tYWlu",  # base64 of refs/heads/main
+    "4b1d",
+    "CLOJARS_",
+    "v1.0-" + "0" * 24 + "-" + "0" * 146,
+    "v1.0-beta",
+    "sl.example.com",
+    "duffel_test_",
+    "EZAK" + "X" * 54,
+    "FLWSECK_TEST-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx-X",
+    "FLWPUBK_TEST-" + "a1b2c3d4e5f6a7b8c9d0a1b2c3d4e5f6" + "-X",  # Flutterwave public key
+    "fio-u-",
+    "pat.example.com",
+    "sat.timeout",
+    "api_org_",
+    "ico-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+    "s-s4t2ud-" + "0" * 64,
+    "API-XXXXXXXXXXXXXXXXXXXXXXXXXX",
+    "API-GATEWAY-STAGE-PROD",
+    "sha256~" + "x" * 43,
+    "sha256:" + "a1" * 32,
+    "access-sandbox-00000000-0000-0000-0000-000000000000",
+    "access-log-bucket",
+    "pnu_your_prefect_api_key_here",
+    "rdme_" + "x" * 70,
+    "tk-us-" + "x" * 48,
+    "sm_pat_YOUR_TOKEN_HERE",
+    "A" * 22 + "x" * 80,
+    "A" * 40,
+    "tfp_",
+    "t1.micro",
+    "lsv2_pt_...",
+    "lsv2_pt_" + "x" * 32 + "_" + "x" * 10,
+    "pcsk_...",
+    "sk-or-v1-your_key_here",
+    "sk-or-v1-...",
+    "figd_...",
+    "re_your_api_key",
+    "re_run_migrations_on_start",
+    "mlsn.xxxxxxxxxxxxxxxx",
+    "nfp_YOUR_NETLIFY_TOKEN",
+    "rnd_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+    "napi_" + "x" * 64,
+    "sb_publishable_" + "a1B2c3D4e5" * 3,  # Supabase publishable key: public by design
+    "sqp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+    "pk-lf-1b4e28ba-2fa1-11d2-883f-0016d3cca427",  # Langfuse public key
+    "sk_" + "0" * 48,
+    "Node-exporter-instance-01.abcdef.internal-cluster-example-com",
+    "AAAAB3NzaC1yc2EAAAADAQABAAABAQ" + "C" * 100,
+]
+
+
+@pytest.mark.parametrize(
+    ("rule", "value"), PROVIDER_COVERAGE, ids=[f"{r}-{i}" for i, (r, _) in enumerate(PROVIDER_COVERAGE)]
+)
+def test_provider_format_fires_under_a_neutral_name(rule: str, value: str) -> None:
+    for name in ("VALUE", "CONFIG_X", "SETTING"):
+        found = classify_variable(name, value)
+        assert found is not None and found.rule == rule, (name, found)
+        assert value not in found.hint + repr(found) + found.kind
+        assert found.fingerprint == fingerprint(value)
+    for args in (["tool", f"--token={value}"], ["sh", "-c", f"tool --config /etc/x {value}"]):
+        hits = scan_arguments(args)
+        assert hits and hits[0][1].rule == rule, args
+        assert not any(value in m.hint + repr(m) for _, m in hits)
+
+
+@pytest.mark.parametrize("value", PROVIDER_COVERAGE_NEGATIVE)
+def test_provider_near_miss_is_quiet(value: str) -> None:
+    assert classify_variable("VALUE", value) is None
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "A" * 26 + rand(ALNUM, 90),  # base64 of zero bytes then data, not a 22-A bearer token
+        rand(ALNUM, 20) + "/" + "cmVmd" + rand(ALNUM, 59) + "+" + rand(ALNUM, 20),  # a run inside a base64 blob
+        rand(ALNUM, 30) + "+" + "AKCp" + rand(ALNUM, 69) + "/" + rand(ALNUM, 10),
+    ],
+)
+def test_base64_prefixed_formats_need_a_token_boundary(value: str) -> None:
+    assert classify_variable("BLOB", value) is None
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "secret"),
+    [
+        ("BUNDLE_GEMS__CONTRIBSYS__COM", f"{rand(HEX, 8)}:{rand(HEX, 8)}", True),
+        ("BUNDLE_ENTERPRISE__CONTRIBSYS__COM", f"{rand(HEX, 8)}:{rand(HEX, 8)}", True),
+        ("BUNDLE_GEMS__CONTRIBSYS__COM", "${SIDEKIQ_CREDENTIALS}", False),
+        ("BUNDLE_GEMS__CONTRIBSYS__COM", "user:changeme", False),
+        ("BUNDLE_PATH", "vendor/bundle", False),
+        ("BUNDLE_WITHOUT", "development:test", False),
+    ],
+)
+def test_bundler_host_credentials(name: str, value: str, secret: bool) -> None:
+    found = classify_variable(name, value)
+    assert (found is not None) is secret
+    if found:
+        assert found.rule == "bundler-credentials"
+        assert value.split(":")[1] not in found.hint + repr(found)

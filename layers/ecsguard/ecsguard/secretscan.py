@@ -1369,6 +1369,20 @@ def _encoded_matches(value: str) -> Iterator[SecretMatch]:
         yield SecretMatch(match.rule, f"{match.kind} (base64-encoded)", match.hint, match.fingerprint, match.guessable)
 
 
+# Bundler host credentials: BUNDLE_GEMS__CONTRIBSYS__COM=user:password (the host with "." spelled "__"), as used for
+# Sidekiq Enterprise and private gem servers. BUNDLE_PATH, BUNDLE_JOBS... have no "__" and are configuration.
+_BUNDLER_HOST_NAME = _Lazy(r"^BUNDLE_[A-Z0-9_-]*[A-Z0-9]__[A-Z0-9][A-Z0-9_-]*$", re.I)
+
+
+def _bundler_host_credentials(name: str, value: str) -> Iterator[SecretMatch]:
+    if not _BUNDLER_HOST_NAME.match(name):
+        return
+    v = value.strip()
+    secret = v.split(":", 1)[1] if ":" in v else v
+    if secret and not is_reference_or_placeholder(secret) and _plausible_secret(secret, strong=":" in v):
+        yield _match("bundler-credentials", "Bundler gem server credentials", secret)
+
+
 def scan_value(value: str, name: str = "") -> list[SecretMatch]:
     """Every credential in one value, most specific first (de-duplicated by fingerprint)."""
     if not value or not value.strip():
@@ -1391,6 +1405,8 @@ def scan_value(value: str, name: str = "") -> list[SecretMatch]:
     add(_provider_matches(value, public_name))
     add(_url_matches(value))
     add(_netrc_matches(value))
+    if not found and name[:7].upper() == "BUNDLE_" and "__" in name:
+        add(_bundler_host_credentials(name, value))
     if not found and len(value) >= 60:
         add(_encoded_matches(value))
     literal = _TEMPLATE.sub("${T}", value) if "$" in value or "{" in value or "%" in value else value
