@@ -1061,3 +1061,19 @@ def test_bundler_host_credentials(name: str, value: str, secret: bool) -> None:
     if found:
         assert found.rule == "bundler-credentials"
         assert value.split(":")[1] not in found.hint + repr(found)
+
+
+@pytest.mark.parametrize(
+    ("value", "secret"),
+    [
+        (
+            f'<packageSourceCredentials><feed><add key="Username" value="ci" /><add key="ClearTextPassword" value="{rand(ALNUM, 14)}" /></feed></packageSourceCredentials>',
+            True,
+        ),
+        ('<add key="ClearTextPassword" value="%NUGET_PASSWORD%" />', False),
+        ('<add key="PageSize" value="50" />', False),
+    ],
+)
+def test_nuget_and_appsettings_add_key_value(value: str, secret: bool) -> None:
+    found = classify_variable("NUGET_CONFIG", value)
+    assert (found is not None) is secret

@@ -1248,9 +1248,14 @@ _GOOGLE_API_KEY = _Lazy(r"AIza[0-9A-Za-z_-]{35}")
 _CODE_REFERENCE = _Lazy(r"[A-Za-z_][\w.]*[(\[]|(?:process\.env|import\.meta\.env|os\.environ)\.")
 
 
+_XML_ADD_KEY = _Lazy(r"""<add\s+key\s*=\s*["']([^"']+)["']\s+value\s*=\s*["']([^"']*)["']""", re.I)
+
+
 def _embedded_matches(value: str, public_context: bool = False) -> Iterator[SecretMatch]:
     if "define(" in value:
         value = _PHP_DEFINE.sub(r"\2=", value)  # PHP define('DB_PASSWORD', '…') (WORDPRESS_CONFIG_EXTRA)
+    if "<add" in value:
+        value = _XML_ADD_KEY.sub(r' \1="\2" ', value)  # NuGet / .NET appSettings <add key="Password" value="…"/>
     if "=" not in value and ":" not in value:
         return
     if "&" in value and _QUERY_STRING.fullmatch(value.strip()):
