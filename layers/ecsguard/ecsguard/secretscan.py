@@ -151,6 +151,7 @@ _PLACEHOLDER_WORDS = frozenset(
     generated random auto test123changeme test testing foo bar baz qux foobar
     senha suasenha minhasenha asenha contrasena tucontrasena contraseña tucontraseña motdepasse votremotdepasse
     passwort deinpasswort ihrpasswort
+    deadbeef cafebabe feedface deadc0de baadf00d decafbad c0ffee
     """.split()
 )
 _PLACEHOLDER_HINT_WORDS = frozenset(
@@ -161,6 +162,17 @@ _PLACEHOLDER_HINT_WORDS = frozenset(
 _PLACEHOLDER_LEADS = frozenset(
     "your my insert enter put fill replace add set change paste please"
     " sua seu suas seus tu votre dein deine ihr ihre coloque insira inserte ingrese".split()
+)
+# More first words of a request, trusted only when a request word follows (generate_a_new_key, tua_chiave).
+_REQUEST_LEADS = _PLACEHOLDER_LEADS | frozenset("generate get obtain create some optional required tua tuo".split())
+# Last words of a short phrase that says where the value comes from instead of giving it: user_provided.
+_SOURCE_WORDS = frozenset("provided supplied injected generated managed".split())
+# A phrase describing the value to put there: SomeRandomString, random-32-char-key.
+_SHAPE_WORDS = frozenset("string key chars characters value secret text bytes hex token".split())
+# Words a request for a value uses after its lead word (a random key split into pieces has none of them).
+_REQUEST_WORDS = _SHAPE_WORDS | frozenset(
+    "a an the of from for new real own valid here random strong long password pass api access id"
+    " chiave cle clave chave schluessel".split()
 )
 # Last words of a phrase that only names the credential the author chose (my-db-password, my_jwt_secret): after "my"
 # the phrase is the live value, not a request to fill one in (a key or token is issued, never chosen: my-api-key).
@@ -255,9 +267,82 @@ def _placeholder_token(token: str) -> bool:
         )
     ):
         return True
-    # An environment-variable name standing for itself: REPLACE_ME, YOUR_API_KEY, DB_PASSWORD.
-    if re.fullmatch(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+", t) and re.search(r"[A-Z]{3}", t) and not re.search(r"\d{3}", t):
+    if "..." in t or "\u2026" in t:
+        return True  # elided in documentation: sk_test_..., eyJhbGciOi...
+    if _instruction_phrase(t) or _prefixed_placeholder(t):
         return True
+    # An environment-variable name standing for itself: REPLACE_ME, YOUR_API_KEY, DB_PASSWORD, ВАШ_ПАРОЛЬ (any script).
+    if (
+        re.fullmatch(r"[^\W\d_][^\W_]*(?:_[^\W_]+)+", t)
+        and t == t.upper()
+        and re.search(r"[^\W\d_]{3}", t)
+        and not re.search(r"\d{3}", t)
+    ):
+        return True
+    return False
+
+
+def _phrase_words(text: str) -> list[str]:
+    """The words of a value written as a phrase, camelCase included (youReallyNeedToChangeThis), else []."""
+    words = [w.lower() for w in re.findall(r"[A-Z]?[a-z]+\d*|[A-Z]+\d*(?![a-z])|\d+", text)]
+    if len(words) < 2 or not re.fullmatch(r"[A-Za-z0-9_ .,:-]+", text):
+        return []
+    # random keys split into consonant clusters (Kx, Pq, Drh), single letters or many digit-bearing pieces
+    # (add3f9a1c2); words have vowels and a plausible length
+    if sum(not w.isalpha() for w in words) > 2:
+        return []
+    if re.search(r"[A-Z]{2}", text) and not re.search(r"[_ .,:-]", text):
+        return []  # camelCase words do not run capitals together (QSARJ, XXJz): a random key
+    for w in words:
+        letters = w.rstrip("0123456789")
+        if len(letters) > 14 or len(letters) >= 2 and not re.search(r"[aeiouy]", letters):
+            return []
+        if w.isalpha() and len(w) == 1 and w not in "ai":
+            return []
+    return words
+
+
+def _instruction_phrase(token: str) -> bool:
+    """A value that asks for a value: generate_a_new_key, youReallyNeedToChangeThis, toBeModified1,
+    SomeRandomStringOf32CharsExactly, user_provided, local-dev-key-change-in-production."""
+    words = _phrase_words(token)
+    if not words:
+        return False
+    alpha = [w for w in words if w.isalpha()]
+    if (
+        words[0] in _REQUEST_LEADS
+        and words[0] != "my"
+        and all(w.isalpha() or len(w) <= 3 for w in words)
+        and set(words[1:]) & _REQUEST_WORDS
+    ):
+        return True  # get_a_key_from_aws, generate_a_new_key, votre_secret_access_key_r2, Optional-valid
+    if len(words) <= 3 and all(w.isalpha() for w in words) and words[-1] in _SOURCE_WORDS:
+        return True
+    if "random" in alpha and set(alpha) & _SHAPE_WORDS:
+        return True
+    joined = "".join(words)
+    return bool(
+        re.search(
+            r"change(?:me|this|it)$|changein(?:prod|production)|(?:should|must|needs?)(?:to)?be(?:changed|updated|replaced"
+            r"|rotated)|tobe(?:changed|modified|replaced|updated|set|filled|generated|defined)|(?:donot|dont|never)use",
+            joined,
+        )
+    )
+
+
+def _prefixed_placeholder(token: str) -> bool:
+    """A credential prefix around a stand-in: sk_test_xxx, re_xxx, whsec_xxx, base64:your-app-key, re_123456789."""
+    for m in re.finditer(r"(?<=[_:-])", token):
+        head, body = token[: m.start()], token[m.start() :]
+        if not re.fullmatch(r"(?:[A-Za-z][A-Za-z0-9]{0,5}[_:-]){1,2}", head) or not body or body[:2].lower() == "my":
+            continue  # sk_test_, whsec_, base64: (not the first words of a phrase: this-is-my-…)
+        low = body.lower()
+        if low in _PLACEHOLDER_WORDS or low in _BOOLEAN_LIKE:
+            continue  # admin_pass, root_secret: a chosen password, not a prefix around a stand-in
+        if len(body) >= 6 and body.isalnum() and _ascending_run(low) == len(body):
+            return True  # 123456789, abcdefgh after a prefix
+        if _placeholder_token(body):
+            return True
     return False
 
 
@@ -815,7 +900,7 @@ _QUALIFIERS = frozenset(
     workfactor stdin fd cmd command script generator location key_id kid arn id version stage arn
     enforce enforced reset url expiry ttl lookup mapping map role roles group groups ou dn attribute attr attrs
     queue topic channel table index location dir type method mechanism encoding charset
-    encrypted ciphertext enc identity identities
+    encrypted ciphertext enc identity identities iv nonce
     """.split()
 )
 # Suffixes that leave a noun in head position: DB_PASSWORD_PROD, API_KEY_2, SECRET_KEY_BASE.
@@ -1075,7 +1160,7 @@ def _name_kind(name: str) -> tuple[str, str] | None:
             previous in _KEY_MODIFIERS or any(m in {"secret", "private"} for m in modifiers)
         ):
             return ("strong", label)
-        if noun == "auth" and previous in {"basic", "http", "proxy", "smtp", "api"}:
+        if noun == "auth" and previous in {"basic", "http", "proxy", "smtp", "api", "redis"}:
             return ("strong", label)
         if noun == "cookie" and previous == "erlang":
             return ("strong", "Erlang cookie")  # RabbitMQ/CouchDB cluster secret: 20 capital letters
@@ -1124,6 +1209,13 @@ _HOSTNAME = _Lazy(
 )
 
 
+# Grammar words of a sentence (and length requirements), which random-word passphrases do not have.
+_PROSE_WORDS = frozenset(
+    "is are be been and or the a an of to in on for with without not should must this that it at least"
+    " не и і та для ваш ваша ваше".split()
+)
+
+
 def _plausible_secret(value: str, *, strong: bool) -> bool:
     """Could this value be the credential a secret-named entry asks for?"""
     v = value.strip()
@@ -1140,16 +1232,31 @@ def _plausible_secret(value: str, *, strong: bool) -> bool:
         return False  # a file name
     if _MNEMONIC.match(v):
         return True  # a BIP39-style wallet mnemonic (12-24 lowercase words): the wallet's private key
+    if re.fullmatch(r"[A-Za-z][A-Za-z0-9.-]*:\d{2,5}(?:/[\w.-]*)?", v):
+        return False  # host:port[/service], an address (ORACLE_DSN=oracle:1521/FREEPDB1)
     if not strong:
         return _looks_random(v) or _looks_random(v, 12) and _classes(v) >= 3
     if len(v) < 4:
         return False
     if " " in v.strip() and len(v.split()) >= 5 and not _looks_random(v.replace(" ", ""), 20):
         return False  # prose: a description, not a passphrase (passphrases are 3-4 words)
+    words = re.split(r"[-_ ]+", v.lower())
+    if (
+        len(words) >= 5
+        and all(re.fullmatch(r"[^\W\d_]{1,14}\d{0,4}|\d{1,4}", w) for w in words)
+        and (
+            sum(w in _PROSE_WORDS for w in words) >= 3
+            or re.search(r"(?:^|[-_ ])\d{1,3}[-_ ](?:chars?|characters|символ\w*)(?:$|[-_ ])", v.lower())
+        )
+    ):
+        return False  # the same prose joined by separators: this_password_is_insecure_and_should_be_updated
+    #               (a passphrase is random words: correct-horse-battery-staple-42 has no grammar words)
     return True
 
 
-_ECHO_WORDS = frozenset("id name key token cookie header value sid string text my the default".split())
+_ECHO_WORDS = frozenset(
+    "id name key token cookie header value sid string text my the default dev test local demo prod staging".split()
+)
 
 
 def _echoes_name(value: str, tokens: list[str]) -> bool:
@@ -1173,6 +1280,28 @@ def _default_password(value: str, tokens: list[str]) -> bool:
     vendor default, and a default password in a deployed definition is a real (and guessable) credential. Only a
     value that spells the password noun itself (``DB_PASSWORD=db_password``) is a label."""
     return bool(_PASSWORD_NOUNS & set(tokens)) and not any(noun in value.lower() for noun in ("pass", "pwd", "pw"))
+
+
+_ISSUED_NOUNS = frozenset("key keys token tokens apikey apitoken".split())
+_CHOSEN_NOUNS = _PASSWORD_NOUNS | frozenset("secret secrets passphrase pin psk".split())
+
+
+def _labels_the_field(value: str, tokens: list[str]) -> bool:
+    """Values that describe the field rather than fill it.
+
+    ``DB_PASSWORD=database__user_password``: words ending in the password noun ("the user's password");
+    ``TIDB_API_KEY=dify``: a single short word where an issued key or token goes (issued keys are never a word;
+    a chosen secret or password can be one, so those names keep it); ``SESSION_KEY=_myapp_session``: the
+    name of the session cookie."""
+    present = set(tokens)
+    if present & _PASSWORD_NOUNS and re.fullmatch(r"[a-z]+(?:[_-]+[a-z]+)*?[_-]+(?:password|passwd|pwd)", value):
+        return True
+    if present & _ISSUED_NOUNS and not present & _CHOSEN_NOUNS and re.fullmatch(r"[A-Za-z][a-z]{0,11}", value):
+        return True
+    words = re.split(r"[-_.]+", value.strip("_"))
+    return (
+        bool(present & {"session", "cookie"}) and _wordy(value) and words[-1].lower() in {"session", "sess", "cookie"}
+    )
 
 
 def _strip_auth_scheme(value: str) -> str:
@@ -1203,6 +1332,8 @@ def _named_match(name: str, value: str, *, rule: str = "secret-named-variable") 
     if not _plausible_secret(credential, strong=strength == "strong"):
         return None
     if _echoes_name(credential, tokens) and not _default_password(credential, tokens):
+        return None
+    if _labels_the_field(credential, tokens):
         return None
     special = _special_named(tokens, credential)
     if special:
@@ -1431,11 +1562,18 @@ def scan_value(value: str, name: str = "") -> list[SecretMatch]:
     return found
 
 
+def _compose_default(value: str) -> str:
+    """``${VAR:-default}`` / ``${VAR-default}`` as the whole value: Compose (and the shell) put the default there
+    when VAR is unset, so the default is what a rendered task definition carries. Anything else is returned as is."""
+    m = re.fullmatch(r"\$\{[A-Za-z_][A-Za-z0-9_]*:?-(?P<default>[^{}]*)\}", value.strip())
+    return m.group("default") if m else value
+
+
 def classify_variable(name: str, value: str) -> SecretMatch | None:
     """Judge one environment entry, log-driver option or label by its name and value together."""
     if value is None:
         return None
-    matches = scan_value(str(value), str(name or ""))
+    matches = scan_value(_compose_default(str(value)), str(name or ""))
     return matches[0] if matches else None
 
 
