@@ -1077,3 +1077,85 @@ def test_bundler_host_credentials(name: str, value: str, secret: bool) -> None:
 def test_nuget_and_appsettings_add_key_value(value: str, secret: bool) -> None:
     found = classify_variable("NUGET_CONFIG", value)
     assert (found is not None) is secret
+
+
+# Precision check on real .env examples (docs/secrets.md): the shapes other people's samples use for
+# "fill this in", each with a synthetic live counterpart that must still fire.
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("SECRET_KEY", "generate_a_new_key"),  # a request led by an instruction verb
+        ("AWS_SECRET_ACCESS_KEY", "get_the_secret_of_the_above_key"),
+        ("AWS_SECRET_ACCESS_KEY", "votre_secret_access_key_r2"),
+        ("SECRETS_SYSTEM", "youReallyNeedToChangeThis"),  # camelCase requests
+        ("APP_KEY", "SomeRandomStringOf32CharsExactly"),
+        ("APP_KEYS", "toBeModified1,toBeModified2"),
+        ("OPENAI_API_KEY", "user_provided"),  # where the value comes from, not the value
+        ("MAILCHIMP_API_KEY", "Optional-valid"),
+        ("DJANGO_SECRET_KEY", "local-dev-secret-key-change-in-production"),
+        ("SECRET_KEY_BASE", "app_secret_key_base_do_not_use_in_production_abc123"),
+        ("DASHBOARD_PASSWORD", "this_password_is_insecure_and_should_be_updated"),  # prose
+        ("JWT_SECRET", "супер-секретний-ключ-мінімум-32-символи"),
+        ("POSTGRES_PASSWORD", "ВАШ_ПАРОЛЬ_POSTGRES"),  # an upper-case name in any script
+        ("STRIPE_SECRET_KEY", "sk_test_xxx"),  # a credential prefix around a stand-in
+        ("STRIPE_SECRET_KEY", "sk_test_tua_chiave"),
+        ("RESEND_API_KEY", "re_123456789"),
+        ("APP_KEY", "base64:your-app-key"),
+        ("APP_KEY", "base64:" + "X" * 32),
+        ("APP_KEY", "base64:VOTRE_CLE_GENEREE_ICI"),
+        ("APP_KEY", "base64:generate-a-real-key"),
+        ("SUPABASE_SERVICE_ROLE_KEY", "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9..."),  # elided in documentation
+        ("STRIPE_WEBHOOK_SECRET", "whsec_... (optional for now)"),
+        ("GITHUB_TOKEN", "ghp_\u2026"),
+        ("NEXT_PRIVATE_ENCRYPTION_KEY", "CAFEBABE"),  # hex-speak magic numbers
+        ("ENCRYPTION_KEY", "deadbeef"),
+        ("TIDB_API_KEY", "dify"),  # a word where an issued key goes
+        ("MINIO_ACCESS_KEY", "minioadmin"),
+        ("UPSTASH_VECTOR_TOKEN", "demo"),
+        ("DB_PASSWORD", "database__user_password"),  # a label of the field
+        ("POSTGRES_PASSWORD", "mmuser_password"),
+        ("ANALYTICDB_PASSWORD", "testpassword"),  # the name with an environment qualifier
+        ("GOOGLE_CLIENT_SECRET", "dev-secret"),
+        ("SESSION_KEY", "_Dev_Community_Session"),  # the name of the session cookie
+        ("ORACLE_DSN", "oracle:1521/FREEPDB1"),  # an address
+        ("CREDS_IV", rand(HEX, 32)),  # an IV is public by design
+        ("MONGO_INITDB_ROOT_PASSWORD", "${MONGO_PASSWORD:-changeme}"),  # a Compose default that is a stand-in
+        ("TELEMETRY_ENABLED", "${TELEMETRY_ENABLED:-true}"),
+    ],
+)
+def test_real_env_example_placeholders_are_quiet(name: str, value: str) -> None:
+    assert classify_variable(name, value) is None
+
+
+_CS_PASSWORD = rand(ALNUM, 10) + "!"
+_REDIS_DEFAULT = "myredis" + rand(HEX, 4)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "secret"),
+    [
+        ("SECRET_KEY", v := rand(ALNUM, 40), v),
+        ("SECRET_KEY", v := "get" + rand(string.ascii_letters, 14), v),  # random, starting with a lead word
+        ("API_KEY", v := "Some" + rand(ALNUM, 20), v),
+        ("SECRET_KEY", "get-lucky-tonight-now", "get-lucky-tonight-now"),  # a chosen phrase, no request in it
+        ("DB_PASSWORD", "this-is-my-long-password-phrase", "this-is-my-long-password-phrase"),  # 2 grammar words
+        ("REDIS_PASSWORD", "correct-horse-battery-staple-42", "correct-horse-battery-staple-42"),
+        ("DB_PASSWORD", "Super_Secure_Password", "Super_Secure_Password"),  # capitalised: chosen, not a label
+        ("DB_PASSWORD", "admin_pass", "admin_pass"),  # a prefix around a placeholder word is a chosen password
+        ("STRIPE_SECRET_KEY", v := "sk_test_" + rand(ALNUM, 24), v),
+        ("APP_KEY", v := "base64:" + _b64.b64encode(bytes(_rng.randrange(256) for _ in range(32))).decode(), v),
+        ("MINIO_SECRET_KEY", "minioadmin", "minioadmin"),  # a secret key is chosen: a word there is live
+        ("JWT_SECRET", "supersecret", "supersecret"),
+        ("CLICKHOUSE_PASSWORD", "${CLICKHOUSE_PASSWORD:-clickhouse}", "clickhouse"),  # what Compose renders
+        ("REDIS_AUTH", "${REDIS_AUTH:-" + _REDIS_DEFAULT + "}", _REDIS_DEFAULT),  # Redis's AUTH password
+        (
+            "ConnectionStrings__Db",
+            "${DB:-Server=sql;User Id=sa;Password=" + _CS_PASSWORD + ";Encrypt=False}",
+            _CS_PASSWORD,
+        ),
+    ],
+)
+def test_real_env_example_live_values_still_fire(name: str, value: str, secret: str) -> None:
+    found = classify_variable(name, value)
+    assert found is not None
+    assert secret not in found.hint + repr(found)
