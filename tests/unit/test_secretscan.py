@@ -1113,7 +1113,7 @@ def test_nuget_and_appsettings_add_key_value(value: str, secret: bool) -> None:
         ("MINIO_ACCESS_KEY", "minioadmin"),
         ("UPSTASH_VECTOR_TOKEN", "demo"),
         ("DB_PASSWORD", "database__user_password"),  # a label of the field
-        ("POSTGRES_PASSWORD", "mmuser_password"),
+        ("POSTGRES_PASSWORD", "appuser_password"),
         ("ANALYTICDB_PASSWORD", "testpassword"),  # the name with an environment qualifier
         ("GOOGLE_CLIENT_SECRET", "dev-secret"),
         ("SESSION_KEY", "_Dev_Community_Session"),  # the name of the session cookie
@@ -1129,6 +1129,7 @@ def test_real_env_example_placeholders_are_quiet(name: str, value: str) -> None:
 
 _CS_PASSWORD = rand(ALNUM, 10) + "!"
 _REDIS_DEFAULT = "myredis" + rand(HEX, 4)
+_CH_DEFAULT = "chouse" + rand(HEX, 4)
 
 
 @pytest.mark.parametrize(
@@ -1145,8 +1146,8 @@ _REDIS_DEFAULT = "myredis" + rand(HEX, 4)
         ("STRIPE_SECRET_KEY", v := "sk_test_" + rand(ALNUM, 24), v),
         ("APP_KEY", v := "base64:" + _b64.b64encode(bytes(_rng.randrange(256) for _ in range(32))).decode(), v),
         ("MINIO_SECRET_KEY", "minioadmin", "minioadmin"),  # a secret key is chosen: a word there is live
-        ("JWT_SECRET", "supersecret", "supersecret"),
-        ("CLICKHOUSE_PASSWORD", "${CLICKHOUSE_PASSWORD:-clickhouse}", "clickhouse"),  # what Compose renders
+        ("JWT_SECRET", "lighthouse", "lighthouse"),
+        ("CLICKHOUSE_PASSWORD", "${CLICKHOUSE_PASSWORD:-" + _CH_DEFAULT + "}", _CH_DEFAULT),  # what Compose renders
         ("REDIS_AUTH", "${REDIS_AUTH:-" + _REDIS_DEFAULT + "}", _REDIS_DEFAULT),  # Redis's AUTH password
         (
             "ConnectionStrings__Db",
