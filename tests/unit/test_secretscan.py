@@ -1114,8 +1114,6 @@ def test_nuget_and_appsettings_add_key_value(value: str, secret: bool) -> None:
         ("UPSTASH_VECTOR_TOKEN", "demo"),
         ("DB_PASSWORD", "database__user_password"),  # a label of the field
         ("POSTGRES_PASSWORD", "appuser_password"),
-        ("ANALYTICDB_PASSWORD", "testpassword"),  # the name with an environment qualifier
-        ("GOOGLE_CLIENT_SECRET", "dev-secret"),
         ("SESSION_KEY", "_Dev_Community_Session"),  # the name of the session cookie
         ("ORACLE_DSN", "oracle:1521/FREEPDB1"),  # an address
         ("CREDS_IV", rand(HEX, 32)),  # an IV is public by design
@@ -1160,3 +1158,32 @@ def test_real_env_example_live_values_still_fire(name: str, value: str, secret: 
     found = classify_variable(name, value)
     assert found is not None
     assert secret not in found.hint + repr(found)
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("ANALYTICDB_PASSWORD", "testpassword"),
+        ("GOOGLE_CLIENT_SECRET", "dev-secret"),
+        ("JWT_SECRET", "devsecret"),
+        ("NEXTAUTH_SECRET", "mysecret"),
+        ("POSTGRES_PASSWORD", "postgres"),
+    ],
+)
+def test_chosen_secret_built_from_the_name_is_live_in_a_deployed_definition(name, value):
+    """A task definition is deployed configuration: a weak password or secret made of the words around it is the
+    value the service runs with (and a guessable one), not a label."""
+    assert classify_variable(name, value) is not None
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("DB_PASSWORD", "db_password"),
+        ("JWT_SECRET", "jwt_secret"),
+        ("COOKIE_SECRET", "cookieSecret"),
+        ("SECRET_KEY", "secret"),
+    ],
+)
+def test_a_value_spelling_the_variable_name_is_a_label(name, value):
+    assert classify_variable(name, value) is None

@@ -1275,15 +1275,28 @@ _PASSWORD_NOUNS = frozenset(
 )
 
 
-def _default_password(value: str, tokens: list[str]) -> bool:
-    """``POSTGRES_PASSWORD=postgres``, ``ADMIN_PASSWORD=admin``: a password that repeats a word of its name is a
-    vendor default, and a default password in a deployed definition is a real (and guessable) credential. Only a
-    value that spells the password noun itself (``DB_PASSWORD=db_password``) is a label."""
-    return bool(_PASSWORD_NOUNS & set(tokens)) and not any(noun in value.lower() for noun in ("pass", "pwd", "pw"))
-
-
 _ISSUED_NOUNS = frozenset("key keys token tokens apikey apitoken".split())
 _CHOSEN_NOUNS = _PASSWORD_NOUNS | frozenset("secret secrets passphrase pin psk".split())
+
+
+def _chosen_echo_is_live(value: str, tokens: list[str]) -> bool:
+    """``JWT_SECRET=devsecret``, ``POSTGRES_PASSWORD=postgres``, ``COOKIE_SECRET=cookiesecret``: a password or
+    secret people chose from the words around it is still the value the service runs with in a deployed
+    definition (and a guessable one). Only a value made of the variable's own words, credential noun included, in
+    any order (``DB_PASSWORD=db_password``, ``GERENCIANET_CLIENT_SECRET=Client_Secret_Gerencianet``) is a label,
+    and a bare noun (``secret``) a placeholder."""
+    nouns = set(tokens) & _CHOSEN_NOUNS
+    if not nouns:
+        return False
+    squashed = re.sub(r"[^a-z0-9]", "", value.lower())
+    if squashed in _CHOSEN_NOUNS:
+        return False
+    if not any(noun in squashed for noun in nouns):
+        return True  # postgres, admin, root: a vendor default taken from the name
+    rest = squashed
+    for word in sorted(set(tokens), key=len, reverse=True):
+        rest = rest.replace(word, "")
+    return bool(rest)  # devsecret, mysecret, testpassword: words added to the name are a chosen value
 
 
 def _labels_the_field(value: str, tokens: list[str]) -> bool:
@@ -1331,7 +1344,7 @@ def _named_match(name: str, value: str, *, rule: str = "secret-named-variable") 
             return _match(rule, f"{label} (user:password)", m.group("password"))
     if not _plausible_secret(credential, strong=strength == "strong"):
         return None
-    if _echoes_name(credential, tokens) and not _default_password(credential, tokens):
+    if _echoes_name(credential, tokens) and not _chosen_echo_is_live(credential, tokens):
         return None
     if _labels_the_field(credential, tokens):
         return None
