@@ -19,7 +19,6 @@ from .aws import Clients
 from .checks import CheckContext, run_checks
 from .events import Registration, SkipEvent, parse_registration
 from .facts import AwsFacts, Facts
-from .migration import remediate_plaintext_secrets
 from .model import Finding, TaskDefinition
 from .policy import Settings, ignored_checks, is_exempt, registered_by_ecsguard
 
@@ -97,7 +96,14 @@ def _create_log_groups(
     ]
 
 
-REMEDIATIONS["plaintext-secret"] = remediate_plaintext_secrets  # ecsguard.migration: move values to a secret store
+@remediation("plaintext-secret")
+def _migrate_secrets(
+    task_definition: TaskDefinition, findings: Sequence[Finding], settings: Settings, clients: Clients, region: str
+) -> list[ActionResult]:
+    """Move the values to a secret store (ecsguard.migration), imported only when this opt-in mode runs."""
+    from .migration import remediate_plaintext_secrets
+
+    return remediate_plaintext_secrets(task_definition, findings, settings, clients, region)
 
 
 def read_task_definition(clients: Clients, region: str, reference: str) -> TaskDefinition:
