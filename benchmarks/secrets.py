@@ -7,7 +7,9 @@ section in memory (``benchmarks/make_secrets_corpus.py``: other seed, other temp
 ``independent`` section ``tests/data/secrets_independent.jsonl`` (a red-team set written by someone
 else, before reading the rules: ``benchmarks/make_independent_set.py``), and the ``styles`` section
 ``tests/data/secrets_styles.jsonl`` (a third red-team round, also written before reading the rules:
-naming styles, value encodings, tool arguments; ``benchmarks/make_styles_set.py``). For each entry it asks:
+naming styles, value encodings, tool arguments; ``benchmarks/make_styles_set.py``), and the ``log-options``
+section ``tests/data/secrets_log_options.jsonl`` (a fifth round, also written before reading the rules: Docker
+log-driver and FireLens/Fluent Bit output options; ``benchmarks/make_log_options_set.py``). For each entry it asks:
 
 * ecsguard: ``classify_variable(name, value)`` for environment and log-option rows,
   ``scan_arguments(args)`` for argument rows; positive when anything is returned;
@@ -47,6 +49,7 @@ from ecsguard import secretscan  # noqa: E402
 CORPUS = ROOT / "tests" / "data" / "secrets_corpus.jsonl"
 INDEPENDENT = ROOT / "tests" / "data" / "secrets_independent.jsonl"
 STYLES = ROOT / "tests" / "data" / "secrets_styles.jsonl"
+LOG_OPTIONS = ROOT / "tests" / "data" / "secrets_log_options.jsonl"
 
 
 def _load(path: Path) -> list[dict]:
@@ -63,6 +66,10 @@ def load_independent() -> list[dict]:
 
 def load_styles() -> list[dict]:
     return _load(STYLES)
+
+
+def load_log_options() -> list[dict]:
+    return _load(LOG_OPTIONS)
 
 
 def ecsguard_detect(row: dict) -> bool:
@@ -175,6 +182,7 @@ def main() -> int:
         "holdout": make_secrets_corpus.holdout_rows(),
         "independent": load_independent(),
         "styles": load_styles(),
+        "log-options": load_log_options(),
     }
     tools: dict[str, Callable[[dict], bool] | None] = {
         "ecsguard": ecsguard_detect,
@@ -184,7 +192,8 @@ def main() -> int:
     print(
         "Secret detection benchmark (labels: tests/data/secrets_corpus.jsonl; holdout: generated, other seed/templates;"
         " independent: tests/data/secrets_independent.jsonl, red-team set by another author;"
-        " styles: tests/data/secrets_styles.jsonl, third red-team round: naming styles, encodings, tool arguments)"
+        " styles: tests/data/secrets_styles.jsonl, third red-team round: naming styles, encodings, tool arguments;"
+        " log-options: tests/data/secrets_log_options.jsonl, log-driver and FireLens output options)"
     )
     for label, rows in datasets.items():
         secrets = sum(1 for r in rows if r["secret"])

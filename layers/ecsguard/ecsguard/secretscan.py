@@ -571,6 +571,13 @@ _PROVIDERS_SPEC: tuple[tuple[str, str, str], ...] = (
         r"(?P<p>/receiver/v1/(?:http|otlp|logs|metrics|traces)/)[A-Za-z0-9_=+-]{40,}",
     ),
     ("loggly-token", "Loggly customer token", r"(?P<p>loggly\.com/(?:inputs|bulk)/)[0-9a-fA-F-]{32,36}"),
+    (
+        # the path alone, as in a fluent-bit http output whose Host is a separate option: Loggly's own grammar
+        # /inputs|bulk/<customer token>/tag/<tags>/ names it without the host
+        "loggly-token",
+        "Loggly customer token",
+        r"(?<![A-Za-z0-9_-])(?P<p>/(?:inputs|bulk)/)[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}(?=/tag/)",
+    ),
     ("posthog-personal-api-key", "PostHog personal API key", _B + r"(?P<p>phx_)[A-Za-z0-9]{40,}" + _E),
     ("toss-payments-secret-key", "Toss Payments secret key", _B + r"(?P<p>(?:test|live)_g?sk_)[A-Za-z0-9]{16,}" + _E),
     # Added from a review of the gitleaks rule set (and Kingfisher/TruffleHog prefixes): self-identifying formats only.
@@ -690,7 +697,7 @@ _PROVIDER_QUICK = _Lazy(
     r"|discord|webhook\.office|[sr]k_(?:live|test|prod)_|whsec_|SG\.|SK[0-9a-fA-F]{32}|AIza|GOCSPX|npm_|pypi-|rubygems_|dckr_|NR[A-Z]{2}|"
     r"AccountKey|SharedAccess|Q~|sk-|HRKU|key-|-us\d|sib-|shp|_v1_|hv[sbr]\.|atlasv1|dp\.|lin_|ATATT|ATCTT|hf_|dapi|PMAK|pul-"
     r"|sntry|glc_|glsa_|:AA|tskey|pscale|sbp_|bkua_|sq0|EAA|access_token\$|dt0|secret_|ntn_|pat[A-Za-z0-9]{14}\.|r8_|gsk_|xai-|pplx-"
-    r"|CFPAT|LTAI|eyJ|receiver/v1/|loggly|phx_|_g?sk_"
+    r"|CFPAT|LTAI|eyJ|receiver/v1/|loggly|/tag/|phx_|_g?sk_"
     r"|A3-|A3T|ops_|p8e-|AKCp|cmVmd|\.acc[_-]|4b1d|CLOJARS_|v1\.0-|dnkey-|sl\.|duffel_|EZ[AT]K|FLWSECK|fo1_|fm[12]|fio-u-"
     r"|_gitlab_session|[ps]at\.|api_org_|ico-|s-s4t2|_mmk|API-|sha256~|access-|pnu_|rdme_|tk-us-|sm_[aps]at_|shippo_"
     r"|sgp_|A{22}|tfp_|AQVN|t1\.|lsv2_|pcsk_|JQQJ9|ATBB|CCIPAT_|fig[dhu]_|re_|mlsn\.|nfp_|rnd_|napi_|sb_secret_"
