@@ -1187,3 +1187,163 @@ def test_chosen_secret_built_from_the_name_is_live_in_a_deployed_definition(name
 )
 def test_a_value_spelling_the_variable_name_is_a_label(name, value):
     assert classify_variable(name, value) is None
+
+
+# --------------------------------------------------------------------------------------------
+# Log-options round (docs/secrets.md, "Fifth red-team round: log-driver options"): Docker log-driver and
+# FireLens/Fluent Bit output options, key = option name. Synthetic values only.
+# --------------------------------------------------------------------------------------------
+def _uuid() -> str:
+    h = rand(HEX, 32)
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-a{h[17:20]}-{h[20:]}"
+
+
+def test_log_options_set_is_generated_and_labeled() -> None:
+    rows = [json.loads(line) for line in (ROOT / "tests/data/secrets_log_options.jsonl").read_text().splitlines()]
+    assert len(rows) >= 250
+    assert len(rows) / 3 <= sum(r["secret"] for r in rows) <= len(rows) / 2
+    assert {r["where"] for r in rows} == {"option"}
+    check = subprocess.run([sys.executable, str(ROOT / "benchmarks/make_log_options_set.py"), "--check"], check=False)
+    assert check.returncode == 0, (
+        "tests/data/secrets_log_options.jsonl is stale: rerun benchmarks/make_log_options_set.py"
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("URI", f"/bulk/{_uuid()}/tag/ecs/"),  # Loggly: the token is in the path, the Host is another option
+        ("URI", f"/inputs/{_uuid().upper()}/tag/http,ecs/"),
+    ],
+)
+def test_loggly_token_in_a_bare_path_fires(name: str, value: str) -> None:
+    found = classify_variable(name, value)
+    assert found is not None and found.rule == "loggly-token"
+    token = value.split("/")[2]
+    assert token not in found.hint + repr(found)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "/inputs/" + "6513270e-269e-4d37-b2a7-4de452e6b438",  # no /tag/: any API with a resource id
+        "/api/inputs/6513270e-269e-4d37-b2a7-4de452e6b438/tag/x",  # a deeper path is not Loggly's grammar
+        "/bulk/${LOGGLY_TOKEN}/tag/ecs/",  # a reference
+        "/bulk/00000000-0000-0000-0000-000000000000/tag/ecs/",  # a stand-in
+        "/inputs/TOKEN/tag/http/",
+    ],
+)
+def test_loggly_like_paths_without_a_token_are_quiet(value: str) -> None:
+    assert classify_variable("URI", value) is None
+
+
+_LOG_OPTION_SECRETS = [
+    # Datadog output key in the casings people use
+    ("apikey", rand(HEX, 32)),
+    ("apiKey", rand(HEX, 32)),
+    ("APIKEY", rand(HEX, 32)),
+    ("Api_Key", rand(HEX, 32)),
+    ("API-KEY", rand(HEX, 32)),
+    # Fluent Bit key casing of basic auth and TLS key passwords
+    ("HTTP_Passwd", rand(ALNUM, 18)),
+    ("Http_Passwd", rand(ALNUM, 18)),
+    ("http_passwd", "Walnut#4821Orbit"),
+    ("HTTP_Passwd", "Ember7"),  # weak but live
+    ("tls.key_passwd", rand(ALNUM, 16)),
+    ("rdkafka.sasl.password", rand(ALNUM + "+/", 64)),
+    ("rdkafka.ssl.key.password", rand(ALNUM, 14)),
+    ("Cloud_Auth", "elastic:" + rand(ALNUM, 24)),
+    ("Shared_Key", rand(ALNUM, 24)),
+    ("Splunk_Token", _uuid()),
+    ("splunk-token", _uuid().upper()),
+    ("logentries-token", _uuid()),
+    ("licenseKey", rand(HEX, 36) + "NRAL"),
+    ("Private_Key", _uuid()),
+    ("bearer_token", rand(ALNUM, 40)),
+    ("http_passwd", "glc_" + rand(ALNUM, 60) + "=="),
+    # the http output's Header option: "<header name> <value>"
+    ("Header", f"X-API-Key {rand(ALNUM, 32)}"),
+    ("header", f"x-api-key {rand(ALNUM, 32)}"),
+    ("Header", f"X-API-Key: {rand(ALNUM, 32)}"),
+    ("HEADER", f"DD-API-KEY {rand(HEX, 32)}"),
+    ("Header", f"X-Honeycomb-Team {rand(ALNUM, 22)}"),
+    ("Header", f"Api-Token {rand(ALNUM, 40)}"),
+    (
+        "Header",
+        f"Authorization Api-Token dt0c01.{rand(string.ascii_uppercase + string.digits, 24)}.{rand(string.ascii_uppercase + string.digits, 64)}",
+    ),
+    ("Header", f"Authorization GenieKey {_uuid()}"),
+    ("Header", f"Authorization Splunk {_uuid()}"),
+    ("Header", f"private_key {_uuid()}"),
+    ("Header", f"X-Insert-Key {rand(ALNUM, 32)}"),
+    ("Header", f"signoz-access-token {_uuid()}"),
+    # URLs and query strings in address options
+    ("URI", f"/?token={rand(string.ascii_letters, 32)}&type=ecs"),
+    ("URI", f"/api/v2/logs?dd-api-key={rand(HEX, 32)}"),
+    ("Url", f"https://loki:{rand(ALNUM, 16)}@loki.example.com/loki/api/v1/push"),
+    ("fluentd-address", f"tcp://fluent:{rand(ALNUM, 16)}@fluentd:24224"),
+]
+
+
+@pytest.mark.parametrize(("name", "value"), _LOG_OPTION_SECRETS)
+def test_log_option_credentials_fire(name: str, value: str) -> None:
+    found = classify_variable(name, value)
+    assert found is not None
+    secret = value.split()[-1].rstrip("=").split("=")[-1].split(":")[-1]
+    assert len(secret) >= 6 and secret not in found.hint + repr(found)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        # names with a credential word, values that are no credential
+        ("splunk-caname", "SplunkServerDefaultCert"),
+        ("awslogs-credentials-endpoint", "/creds"),
+        ("awslogs-credentials-endpoint", f"/v2/credentials/{_uuid()}"),
+        ("syslog-tls-key", "/etc/docker/certs/key.pem"),
+        ("tls.key_file", "/fluent-bit/etc/client.key"),
+        ("tls.verify", "Off"),
+        ("AWS_Auth", "On"),
+        ("auth_type", "basic"),
+        ("Shared_Key_File", "/fluent-bit/etc/shared.key"),
+        ("Empty_Shared_Key", "false"),
+        ("s3_key_format", "/fluent-bit-logs/$TAG/%Y/%m/%d/$UUID.gz"),
+        ("log_key", "log"),
+        ("rdkafka.ssl.key.location", "/fluent-bit/etc/client.key"),
+        ("rdkafka.sasl.kerberos.principal", "kafka/broker1.example.com@EXAMPLE.COM"),
+        ("env", "SPLUNK_TOKEN,DD_API_KEY"),  # the Docker env option lists variable names
+        ("RemoveKeys", "password,token"),
+        # identifiers and addresses with entropy
+        (
+            "Cloud_ID",
+            "logs:" + _b64.b64encode(f"us-east-1.aws.found.io:443${rand(HEX, 32)}${rand(HEX, 32)}".encode()).decode(),
+        ),
+        ("tenant_id", _uuid()),
+        ("Customer_ID", _uuid()),
+        ("rdkafka.sasl.username", rand(string.ascii_uppercase + string.digits, 16)),  # a Confluent API key id
+        ("dd_tags", f"env:prod,git.commit.sha:{rand(HEX, 40)}"),
+        ("labels", '{job="ecs", cluster="prod"}'),
+        ("splunk-url", "https://http-inputs-acme.splunkcloud.com:443"),
+        ("role_arn", "arn:aws:iam::123456789012:role/firelens"),
+        # headers that carry no credential
+        ("Header", f"X-Scope-OrgID {_uuid()}"),
+        ("Header", f"X-Request-Id {_uuid()}"),
+        ("Header", f"X-Trace-Id {rand(HEX, 32)}"),
+        ("Header", "X-Honeycomb-Dataset ecs-logs"),
+        ("Header", "Content-Type application/json"),
+        ("Header", "Authorization Bearer"),
+        ("header_tag", "FLUENT-TAG"),
+        # references and placeholders
+        ("apikey", "${DD_API_KEY}"),
+        ("apiKey", "{{resolve:secretsmanager:datadog/api-key}}"),
+        ("apikey", "x" * 32),
+        ("apikey", "<DATADOG_API_KEY>"),
+        ("Header", "X-API-Key ${API_KEY}"),
+        ("Header", "Api-Token ${DT_API_TOKEN}"),
+        ("Header", "DD-API-KEY YOUR_DATADOG_API_KEY"),
+        ("Cloud_Auth", "${ES_USER}:${ES_PASS}"),
+        ("splunk-token", "arn:aws:ssm:us-east-1:123456789012:parameter/splunk"),
+    ],
+)
+def test_log_option_look_alikes_are_quiet(name: str, value: str) -> None:
+    assert classify_variable(name, value) is None
