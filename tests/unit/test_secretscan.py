@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64 as _b64
 import json
 import random
+import re
 import string
 import subprocess
 import sys
@@ -1280,8 +1281,8 @@ _LOG_OPTION_SECRETS = [
     # URLs and query strings in address options
     ("URI", f"/?token={rand(string.ascii_letters, 32)}&type=ecs"),
     ("URI", f"/api/v2/logs?dd-api-key={rand(HEX, 32)}"),
-    ("Url", f"https://loki:{rand(ALNUM, 16)}@loki.example.com/loki/api/v1/push"),
-    ("fluentd-address", f"tcp://fluent:{rand(ALNUM, 16)}@fluentd:24224"),
+    ("Url", f"https://loki:{rand(ALNUM, 20)}@loki.example.com/loki/api/v1/push"),
+    ("fluentd-address", f"tcp://fluent:{rand(ALNUM, 20)}@fluentd:24224"),
 ]
 
 
@@ -1289,7 +1290,7 @@ _LOG_OPTION_SECRETS = [
 def test_log_option_credentials_fire(name: str, value: str) -> None:
     found = classify_variable(name, value)
     assert found is not None
-    secret = value.split()[-1].rstrip("=").split("=")[-1].split(":")[-1]
+    secret = max(re.split(r"[\s=:@/?&]", value), key=len)  # the longest part is the random credential
     assert len(secret) >= 6 and secret not in found.hint + repr(found)
 
 
