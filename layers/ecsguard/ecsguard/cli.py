@@ -116,7 +116,7 @@ def secrets_in_text(path: str, text: str, settings: Settings) -> list[Finding]:
     Templates with an unquoted placeholder elsewhere still carry real values: a hard-coded password
     in a file the other checks cannot read is still a leak.
     """
-    from .checks.secrets import allowlist_hint, allowlisted, plaintext_secret
+    from .checks.secrets import allowlist_hint, allowlisted, secret_finding
 
     context = CheckContext(target=path, secret_allowlist=settings.secret_allowlist)
     found: list[Finding] = []
@@ -131,8 +131,9 @@ def secrets_in_text(path: str, text: str, settings: Settings) -> list[Finding]:
         if match is None or allowlisted(settings.secret_allowlist, field, match):
             continue
         found.append(
-            plaintext_secret.finding(
+            secret_finding(
                 context,
+                match,
                 f"A plaintext credential in {field} ({match.kind}; rule {match.rule}, {match.hint}). "
                 "Found by a text scan: this file is not a valid document, so no other check ran on it.",
                 field=field,
@@ -140,9 +141,6 @@ def secrets_in_text(path: str, text: str, settings: Settings) -> list[Finding]:
                     "Rotate this credential if the file was ever used, and reference it from the container's `secrets` "
                     f"with `valueFrom` instead. {allowlist_hint(match)}"
                 ),
-                rule=match.rule,
-                evidence=match.hint,
-                fingerprint=match.published_fingerprint,
             )
         )
     return found

@@ -31,7 +31,7 @@ from . import actions
 from .actions import ActionResult
 from .aws import Clients
 from .checks import CheckContext
-from .checks.secrets import allowlisted, plaintext_secret, scan_container
+from .checks.secrets import allowlisted, scan_container, secret_finding
 from .events import Launch, SkipEvent, parse_launch
 from .guard import Once, Report, act_and_notify_once, read_task_definition
 from .model import Container, Finding, TaskDefinition, TaskLaunch
@@ -102,16 +102,14 @@ def scan_overrides(launch: TaskLaunch, *, event_name: str, target: str, settings
             if allowlisted(settings.secret_allowlist, field, match):
                 continue
             findings.append(
-                plaintext_secret.finding(
+                secret_finding(
                     context,
+                    match,
                     f"The {event_name} call passed a plaintext credential to container '{override.name}' in its "
                     f"override {field}: {match.kind} (rule {match.rule}, {match.hint}).",
                     container=override.name,
                     field=f"overrides.containerOverrides[{override.name}].{field}",
                     remediation=remediation(event_name, override.name, field),
-                    rule=match.rule,
-                    evidence=match.hint,
-                    fingerprint=match.published_fingerprint,
                 )
             )
     return findings

@@ -126,8 +126,9 @@ def plaintext_secret(task_definition: TaskDefinition, context: CheckContext) -> 
         for field, match in scan_container(container):
             if allowlisted(context.secret_allowlist, field, match):
                 continue
-            yield plaintext_secret.finding(
+            yield secret_finding(
                 context,
+                match,
                 f"Container '{container.name}' has a plaintext credential in {field}: it looks like "
                 f"{_article(match.kind)} {match.kind} (rule {match.rule}, {match.hint}).",
                 container=container.name,
@@ -136,7 +137,30 @@ def plaintext_secret(task_definition: TaskDefinition, context: CheckContext) -> 
                     "Rotate this credential now: it is already recorded in CloudTrail and in this task definition "
                     f"revision, so removing it is not enough. Then {_how_to_move(field)}. {allowlist_hint(match)}"
                 ),
-                rule=match.rule,
-                evidence=match.hint,
-                fingerprint=match.published_fingerprint,
             )
+
+
+def secret_finding(
+    context: CheckContext,
+    match: secretscan.SecretMatch,
+    message: str,
+    *,
+    field: str,
+    remediation: str,
+    container: str | None = None,
+) -> Finding:
+    """A plaintext-secret finding for one match, wherever it was found (definition, launch, unreadable file).
+
+    The one place that decides what of a match a finding carries: the rule, the redacted hint and the
+    fingerprint only when publishing it cannot reveal the value.
+    """
+    return plaintext_secret.finding(
+        context,
+        message,
+        container=container,
+        field=field,
+        remediation=remediation,
+        rule=match.rule,
+        evidence=match.hint,
+        fingerprint=match.published_fingerprint,
+    )
