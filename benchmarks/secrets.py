@@ -3,13 +3,13 @@
     PYTHONPATH=layers/ecsguard python benchmarks/secrets.py [--misses]
 
 Reads ``tests/data/secrets_corpus.jsonl`` (the ``main`` corpus) and generates the ``holdout``
-section in memory (``benchmarks/make_secrets_corpus.py``: other seed, other templates), and the
+section in memory (``benchmarks/secretsets/corpus.py``: other seed, other templates), and the
 ``independent`` section ``tests/data/secrets_independent.jsonl`` (a red-team set written by someone
-else, before reading the rules: ``benchmarks/make_independent_set.py``), and the ``styles`` section
+else, before reading the rules: ``benchmarks/secretsets/independent.py``), and the ``styles`` section
 ``tests/data/secrets_styles.jsonl`` (a third red-team round, also written before reading the rules:
-naming styles, value encodings, tool arguments; ``benchmarks/make_styles_set.py``), and the ``log-options``
+naming styles, value encodings, tool arguments; ``benchmarks/secretsets/styles.py``), and the ``log-options``
 section ``tests/data/secrets_log_options.jsonl`` (a fifth round, also written before reading the rules: Docker
-log-driver and FireLens/Fluent Bit output options; ``benchmarks/make_log_options_set.py``). For each entry it asks:
+log-driver and FireLens/Fluent Bit output options; ``benchmarks/secretsets/log_options.py``). For each entry it asks:
 
 * ecsguard: ``classify_variable(name, value)`` for environment and log-option rows,
   ``scan_arguments(args)`` for argument rows; positive when anything is returned;
@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "layers" / "ecsguard"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-import make_secrets_corpus  # noqa: E402
+from secretsets import corpus as make_secrets_corpus  # noqa: E402
 
 from ecsguard import secretscan  # noqa: E402
 

@@ -377,18 +377,39 @@ def test_corpus_is_generated_and_labeled() -> None:
     assert len(rows) >= 400
     assert sum(r["secret"] for r in rows) >= len(rows) / 3
     assert {r["where"] for r in rows} == {"environment", "option", "argument"}
-    check = subprocess.run([sys.executable, str(ROOT / "benchmarks/make_secrets_corpus.py"), "--check"], check=False)
-    assert check.returncode == 0, "tests/data/secrets_corpus.jsonl is stale: rerun benchmarks/make_secrets_corpus.py"
+    check = subprocess.run([sys.executable, str(ROOT / "benchmarks/secretsets/corpus.py"), "--check"], check=False)
+    assert check.returncode == 0, "tests/data/secrets_corpus.jsonl is stale: rerun benchmarks/secretsets/corpus.py"
+
+
+_IMPORT_PROBE = """
+import importlib, json, pkgutil, sys
+sys.path.insert(0, LAYER)
+import ecsguard.secretscan as package
+from ecsguard.secretscan.core import _Lazy
+modules = {info.name: importlib.import_module(f"{package.__name__}.{info.name}") for info in pkgutil.iter_modules(package.__path__)}
+lazy = {name: [v for v in vars(m).values() if isinstance(v, _Lazy)] for name, m in modules.items()}
+distinct = {id(v): v for patterns in lazy.values() for v in patterns}.values()
+print(json.dumps({
+    "modules": sorted(modules),
+    "without_patterns": sorted(name for name, patterns in lazy.items() if not patterns),
+    "lazy": len(distinct),
+    "compiled": sum(v._compiled is not None for v in distinct),
+    "provider_rules_unset": modules["providers"]._provider_rules is None,
+}))
+"""
 
 
 def test_no_regex_is_compiled_at_import() -> None:
-    layer = str(ROOT / "layers/ecsguard")
-    code = (
-        f"import sys; sys.path.insert(0, {layer!r}); import ecsguard.secretscan as s; "
-        "print(sum(1 for v in vars(s).values() if isinstance(v, s._Lazy) and v._compiled is not None), s._provider_rules)"
-    )
+    # A fresh interpreter imports every submodule of the package; none may have compiled a pattern by then.
+    code = f"LAYER = {str(ROOT / 'layers/ecsguard')!r}\n" + _IMPORT_PROBE
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["0", "None"]
+    probe = json.loads(out.stdout)
+    expected = {"core", "placeholders", "providers", "urls", "names", "plausible", "values", "arguments"}
+    assert expected <= set(probe["modules"])
+    assert probe["without_patterns"] == []  # every submodule was seen holding its patterns
+    assert probe["lazy"] >= 35  # 38 distinct lazy patterns today: the probe cannot pass by seeing none
+    assert probe["compiled"] == 0
+    assert probe["provider_rules_unset"]
 
 
 @pytest.mark.parametrize(
@@ -594,9 +615,9 @@ def test_independent_set_is_generated_and_scores() -> None:
     assert len(rows) >= 350
     assert {r["where"] for r in rows} == {"environment", "option", "argument"}
     assert all(r["why"] for r in rows)
-    check = subprocess.run([sys.executable, str(ROOT / "benchmarks/make_independent_set.py"), "--check"], check=False)
+    check = subprocess.run([sys.executable, str(ROOT / "benchmarks/secretsets/independent.py"), "--check"], check=False)
     assert check.returncode == 0, (
-        "tests/data/secrets_independent.jsonl is stale: rerun benchmarks/make_independent_set.py"
+        "tests/data/secrets_independent.jsonl is stale: rerun benchmarks/secretsets/independent.py"
     )
     tp = fp = fn = 0
     for row in rows:
@@ -833,8 +854,8 @@ def test_styles_set_is_generated_and_scores() -> None:
     assert len(rows) >= 300
     assert {r["where"] for r in rows} == {"environment", "option", "argument"}
     assert all(r["why"] for r in rows)
-    check = subprocess.run([sys.executable, str(ROOT / "benchmarks/make_styles_set.py"), "--check"], check=False)
-    assert check.returncode == 0, "tests/data/secrets_styles.jsonl is stale: rerun benchmarks/make_styles_set.py"
+    check = subprocess.run([sys.executable, str(ROOT / "benchmarks/secretsets/styles.py"), "--check"], check=False)
+    assert check.returncode == 0, "tests/data/secrets_styles.jsonl is stale: rerun benchmarks/secretsets/styles.py"
     tp = fp = fn = 0
     for row in rows:
         if row["where"] == "argument":
@@ -1204,9 +1225,9 @@ def test_log_options_set_is_generated_and_labeled() -> None:
     assert len(rows) >= 250
     assert len(rows) / 3 <= sum(r["secret"] for r in rows) <= len(rows) / 2
     assert {r["where"] for r in rows} == {"option"}
-    check = subprocess.run([sys.executable, str(ROOT / "benchmarks/make_log_options_set.py"), "--check"], check=False)
+    check = subprocess.run([sys.executable, str(ROOT / "benchmarks/secretsets/log_options.py"), "--check"], check=False)
     assert check.returncode == 0, (
-        "tests/data/secrets_log_options.jsonl is stale: rerun benchmarks/make_log_options_set.py"
+        "tests/data/secrets_log_options.jsonl is stale: rerun benchmarks/secretsets/log_options.py"
     )
 
 

@@ -13,8 +13,8 @@ Each row: ``{"name", "value", "secret", "family", "where"}``; ``where`` is ``env
 ``option`` (log driver option) or ``argument`` (then ``value`` is the whole argument list and
 ``name`` is ``command`` or ``entryPoint``).
 
-    python benchmarks/make_secrets_corpus.py          # rewrite the jsonl
-    python benchmarks/make_secrets_corpus.py --check  # exit 1 if the file is stale
+    python benchmarks/secretsets/corpus.py          # rewrite the jsonl
+    python benchmarks/secretsets/corpus.py --check  # exit 1 if the file is stale
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 OUTPUT = ROOT / "tests" / "data" / "secrets_corpus.jsonl"
 
 ALNUM = string.ascii_letters + string.digits

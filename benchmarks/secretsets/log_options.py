@@ -22,8 +22,8 @@ values are no credential (``splunk-caname``, ``awslogs-credentials-endpoint``, `
 Every secret value is SYNTHETIC: drawn from a seeded generator in the vendor's format. Nothing is
 copied from a real credential. Each row: ``name, value, secret, family, where="option", why``.
 
-    python benchmarks/make_log_options_set.py          # rewrite the jsonl
-    python benchmarks/make_log_options_set.py --check  # exit 1 if the file is stale
+    python benchmarks/secretsets/log_options.py          # rewrite the jsonl
+    python benchmarks/secretsets/log_options.py --check  # exit 1 if the file is stale
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ import sys
 import uuid
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 OUTPUT = ROOT / "tests" / "data" / "secrets_log_options.jsonl"
 SEED = 20250412
 

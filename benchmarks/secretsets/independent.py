@@ -11,8 +11,8 @@ the credential (prefix, alphabet, length). Nothing is copied from a real key. Th
 "key-shaped" strings are the publicly documented example/placeholder values (AWS's
 ``AKIAIOSFODNN7EXAMPLE`` and friends), which are negatives.
 
-    python benchmarks/make_independent_set.py          # rewrite the jsonl
-    python benchmarks/make_independent_set.py --check  # exit 1 if the file is stale
+    python benchmarks/secretsets/independent.py          # rewrite the jsonl
+    python benchmarks/secretsets/independent.py --check  # exit 1 if the file is stale
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import sys
 import uuid
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "tests" / "data" / "secrets_independent.jsonl"
 
 rng = random.Random(0x5EC2E7)

@@ -20,8 +20,8 @@ copied from a real credential. Each row: ``name, value, secret, family, where, w
 ``where == "argument"`` the value is the whole argument list and the name is ``command``,
 ``entryPoint`` or ``healthCheck``.
 
-    python benchmarks/make_styles_set.py          # rewrite the jsonl
-    python benchmarks/make_styles_set.py --check  # exit 1 if the file is stale
+    python benchmarks/secretsets/styles.py          # rewrite the jsonl
+    python benchmarks/secretsets/styles.py --check  # exit 1 if the file is stale
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ import uuid
 from pathlib import Path
 from urllib.parse import quote
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 OUTPUT = ROOT / "tests" / "data" / "secrets_styles.jsonl"
 SEED = 20250307
 
