@@ -32,7 +32,7 @@ FLOWS = ("register_task_definition", "run_task")
 LAYER = ROOT / "layers" / "ecsguard"
 DEPLOYED_ENV = {
     "ECSGUARD_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:ecsguard",
-    "ECSGUARD_IDEMPOTENCY_TABLE": "ecsguard-idempotency",
+    "ECSGUARD_STATE_TABLE": "ecsguard-idempotency",
     "ECSGUARD_LOG_RETENTION_DAYS": "30",
     "POWERTOOLS_SERVICE_NAME": "ecsguard",
     "AWS_DEFAULT_REGION": "us-east-1",
@@ -86,7 +86,7 @@ with mock_aws():
     boto3.client("ecs", region_name="us-east-1").register_task_definition(**event["detail"]["requestParameters"])
     t = time.perf_counter()
     import app
-    from ecsguard.cli import lambda_context
+    from ecsguard.delivery import lambda_context
     app.lambda_handler(event, lambda_context("bench"))
     print(time.perf_counter() - t)
 """
@@ -107,7 +107,7 @@ def calls_per_event() -> None:
     from moto import mock_aws
 
     from ecsguard.aws import Clients
-    from ecsguard.cli import lambda_context
+    from ecsguard.delivery import lambda_context
     from ecsguard.handlers import logger, make_registration_handler
     from ecsguard.policy import Settings
 
@@ -136,7 +136,7 @@ def calls_per_event() -> None:
                 session.client("logs").create_log_group(logGroupName="/ecs/billing-api")
             calls: list[str] = []
             session.events.register("before-call", lambda model, calls=calls, **_: calls.append(model.name))
-            settings = Settings(topic_arn=topic, idempotency_table="ecsguard-idempotency")
+            settings = Settings(topic_arn=topic, state_table="ecsguard-idempotency")
             handler = make_registration_handler(settings=settings, clients=Clients(session=session))
             handler(event, lambda_context("bench"))
             first = list(calls)

@@ -9,7 +9,7 @@ import logging
 import pytest
 
 from ecsguard.aws import Clients
-from ecsguard.cli import lambda_context
+from ecsguard.delivery import lambda_context
 from ecsguard.handlers import make_registration_handler
 from ecsguard.policy import Settings
 from ecsguard.rules import load_template
@@ -87,7 +87,7 @@ def test_duplicate_delivery_gives_one_action_and_one_message(account: Account):
     event = load_event("plaintext-secrets")
     account.register(event)
     handler = make_registration_handler(
-        settings=Settings(topic_arn=account.topic_arn, idempotency_table=account.table), clients=Clients()
+        settings=Settings(topic_arn=account.topic_arn, state_table=account.table), clients=Clients()
     )
 
     first = handler(event, CONTEXT)
@@ -311,7 +311,7 @@ def test_region_ecsguard_may_not_read_is_skipped_not_retried(account: Account, m
     """An SCP that denies a region answers AccessDenied: no finding, no crash, no retry loop."""
     from botocore.exceptions import ClientError
 
-    from ecsguard import facts
+    from ecsguard.aws import facts
 
     original = facts.AwsFacts.log_group_exists
 

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from ecsguard.aws import Clients
-from ecsguard.cli import deliver, lambda_context
+from ecsguard.delivery import deliver, lambda_context
 from ecsguard.handlers import make_launch_handler
 from ecsguard.policy import Settings
 
@@ -137,19 +137,20 @@ def test_secret_overrides_are_reported_once_without_values(account: Account, clu
 
 def test_text_message_speaks_of_a_task_launch(account: Account, cluster: str):
     """The body people read (the SNS "default"): a launch, its tasks, rotate, and `secrets` instead of overrides."""
-    from ecsguard import notify
+    from ecsguard.render import sns
 
-    sent: list[notify.Notification] = []
-    publish = notify.publish
+    sent: list[sns.Notification] = []
+    render = sns.render
 
-    def capture(sns, topic_arn, notification):
+    def capture(report, **options):
+        notification = render(report, **options)
         sent.append(notification)
-        return publish(sns, topic_arn, notification)
+        return notification
 
     evt = event("plaintext-secrets")
     arns = launch(account, evt)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(notify, "publish", capture)
+        patch.setattr(sns, "render", capture)
         run(evt, account)
 
     [notification] = sent
@@ -301,9 +302,7 @@ def test_duplicate_delivery_gives_one_stop_and_one_message(account: Account, clu
     evt = event("plaintext-secrets")
     started = launch(account, evt)
     handler = make_launch_handler(
-        settings=Settings(
-            topic_arn=account.topic_arn, idempotency_table=account.table, modes={"plaintext-secret": "block"}
-        ),
+        settings=Settings(topic_arn=account.topic_arn, state_table=account.table, modes={"plaintext-secret": "block"}),
         clients=Clients(),
     )
 

@@ -12,9 +12,8 @@ from unittest import mock
 import pytest
 from botocore.exceptions import ClientError
 
-from ecsguard import actions
-from ecsguard.aws import Clients
-from ecsguard.cli import lambda_context
+from ecsguard.aws import Clients, actions
+from ecsguard.delivery import lambda_context
 from ecsguard.handlers import make_registration_handler
 from ecsguard.policy import REMEDIATED_FROM_TAG, Settings
 

@@ -640,16 +640,22 @@ def test_project_matcher_agrees_with_moto(path: Path, rules: list[Rule]) -> None
 # --------------------------------------------------------------------------- settings and docs
 
 
+# Older names the core still honours; the template sets only the current name.
+ALIASES = {"ECSGUARD_IDEMPOTENCY_TABLE": "ECSGUARD_STATE_TABLE"}
+
+
 def test_every_setting_the_core_reads_is_set(template: dict[str, Any], functions: dict[str, dict[str, Any]]) -> None:
-    read = set(re.findall(r"ECSGUARD_[A-Z_]+", POLICY_PY.read_text(encoding="utf-8")))
+    read = set(re.findall(r"ECSGUARD_[A-Z_]+", POLICY_PY.read_text(encoding="utf-8"))) - set(ALIASES)
     assert read, f"no ECSGUARD_* variable found in {POLICY_PY}"
+    assert set(ALIASES.values()) <= read
     for logical_id, function in functions.items():
         env = effective_environment(template, function)
         assert read <= set(env), f"{logical_id} misses {sorted(read - set(env))}"
+        assert not set(ALIASES) & set(env), f"{logical_id} sets an old variable name"
         assert env["POWERTOOLS_SERVICE_NAME"] == "ecsguard"
         assert env["POWERTOOLS_LOG_LEVEL"] == {"Ref": "LogLevel"}
         assert topic_ref(env["ECSGUARD_TOPIC_ARN"])
-        assert env["ECSGUARD_IDEMPOTENCY_TABLE"] == {"Ref": "IdempotencyTable"}
+        assert env["ECSGUARD_STATE_TABLE"] == {"Ref": "IdempotencyTable"}
 
 
 def test_parameters_are_complete(template: dict[str, Any]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ecsguard.events import SkipEvent, parse_launch
-from ecsguard.launches import split_task_definition
+from ecsguard.flows.launch import split_task_definition
 
 from conftest import ACCOUNT, REGION, load_event
 

@@ -6,7 +6,7 @@ import copy
 
 import pytest
 
-from ecsguard.migration import (
+from ecsguard.flows.migration import (
     MovedEntry,
     build_request,
     execution_role_statements,

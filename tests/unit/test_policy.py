@@ -71,3 +71,13 @@ def test_ignore_tag():
     assert is_exempt(
         _finding("anything"), ignored_checks(TaskDefinition(family="f", containers=(), tags={"ecsguard:ignore": "all"}))
     )
+
+
+def test_state_table_and_its_older_name():
+    assert Settings.from_env({}).state_table is None
+    assert Settings.from_env({"ECSGUARD_STATE_TABLE": "ecsguard-state"}).state_table == "ecsguard-state"
+    assert Settings.from_env({"ECSGUARD_IDEMPOTENCY_TABLE": "ecsguard-idem"}).state_table == "ecsguard-idem"
+    both = {"ECSGUARD_STATE_TABLE": "ecsguard-state", "ECSGUARD_IDEMPOTENCY_TABLE": "ecsguard-state"}
+    assert Settings.from_env(both).state_table == "ecsguard-state"
+    with pytest.raises(ConfigError, match="ECSGUARD_STATE_TABLE .* ECSGUARD_IDEMPOTENCY_TABLE"):
+        Settings.from_env({"ECSGUARD_STATE_TABLE": "a", "ECSGUARD_IDEMPOTENCY_TABLE": "b"})

@@ -1,5 +1,8 @@
 """Typed, immutable models of what ecsguard checks.
 
+What every flow fills and every renderer reads lives here too: :class:`Finding` (one problem),
+:class:`ActionResult` (one thing ecsguard did) and :class:`Report` (one event's outcome).
+
 A task definition reaches us in three JSON shapes and we read all of them:
 
 * ``RegisterTaskDefinition`` input (``{"family": ..., "containerDefinitions": [...]}``), which is
@@ -25,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
+    "ActionResult",
     "Container",
     "DocumentError",
     "EnvironmentVariable",
@@ -33,6 +37,7 @@ __all__ = [
     "SecretReference",
     "TaskDefinition",
     "TaskLaunch",
+    "Report",
     "parse_document",
 ]
 
@@ -416,3 +421,70 @@ class Finding:
             "message": self.message,
             "remediation": self.remediation,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class ActionResult:
+    """One thing ecsguard did (or tried to do), in words fit for the notification; never a value."""
+
+    action: str  # create-log-group | deregister-revision | migrate-secret | stop-task | ...
+    target: str
+    ok: bool
+    detail: str
+    changed: bool = True
+
+
+@dataclass(slots=True)
+class Report:
+    """The outcome of one event: what was checked, what was found, what was done, what was sent.
+
+    A flow fills it (findings first, then ``actions`` and ``message_id`` once it has acted and
+    notified); the renderers read it. ``launch`` is set when the event was a task launch
+    (RunTask/StartTask) rather than a registration.
+    """
+
+    task_definition: TaskDefinition
+    account: str
+    region: str
+    actor: str
+    event_time: str | None
+    event_id: str | None
+    findings: list[Finding]
+    modes: Mapping[str, str]
+    exempted: list[Finding] = field(default_factory=list)
+    actions: list[ActionResult] = field(default_factory=list)
+    message_id: str | None = None
+    launch: TaskLaunch | None = None
+    event_name: str | None = None  # the CloudTrail eventName of a launch (RunTask, StartTask)
+
+    @property
+    def target(self) -> str:
+        return self.task_definition.name
+
+    def summary(self) -> dict[str, Any]:
+        """What the handler returns (and the idempotency record stores): no secret values, no messages."""
+        summary: dict[str, Any] = {
+            "status": "checked",
+            "taskDefinition": self.task_definition.arn or self.target,
+            "findings": [
+                {
+                    "check": f.check,
+                    "severity": f.severity,
+                    "container": f.container,
+                    "field": f.field,
+                    "mode": self.modes.get(f.check),
+                }
+                for f in self.findings
+            ],
+            "exempted": sorted({f.check for f in self.exempted}),
+            "actions": [dataclasses.asdict(a) for a in self.actions],
+            "messageId": self.message_id,
+        }
+        if self.launch is not None:
+            summary["launch"] = {
+                "eventName": self.event_name or "RunTask",
+                "cluster": self.launch.cluster,
+                "launchType": self.launch.launch_type,
+                "tasks": list(self.launch.task_arns),
+            }
+        return summary

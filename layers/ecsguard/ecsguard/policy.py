@@ -1,5 +1,8 @@
 """Policy: what to do about findings. Modes per check, exemptions, thresholds.
 
+:func:`evaluate` is the one place that runs the enabled checks on a definition and sets aside what
+its ``ecsguard:ignore`` tag exempts; every flow and ``ecsguard scan`` go through it.
+
 Everything here comes from environment variables that ``template.yaml`` sets from stack
 parameters (and that the README documents). A bad value raises :class:`ConfigError` naming the
 variable, at start, before any event is handled.
@@ -12,9 +15,13 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from .checks import MODES, load_all
+from .checks import MODES, CheckContext, load_all, run_checks
 from .model import Finding, TaskDefinition
+
+if TYPE_CHECKING:
+    from .aws.facts import Facts
 
 IGNORE_TAG = "ecsguard:ignore"
 # Set on every revision ecsguard registers itself, so it never acts on its own work.
@@ -65,7 +72,8 @@ class Settings:
     log_kms_key_arn: str | None = None
     exempt_families: tuple[str, ...] = ()
     secret_allowlist: frozenset[str] = frozenset()
-    idempotency_table: str | None = None
+    # ecsguard's one DynamoDB table (idempotency records, later the role inventory and caches).
+    state_table: str | None = None
     # Secret migration (plaintext-secret=remediate).
     secret_store: str = "secretsmanager"
     secret_kms_key_id: str | None = None
@@ -137,6 +145,14 @@ class Settings:
         if store not in {"secretsmanager", "ssm"}:
             raise ConfigError(f"ECSGUARD_SECRET_STORE: use secretsmanager or ssm, got {store!r}")
 
+        # ECSGUARD_IDEMPOTENCY_TABLE is the variable's earlier name, still honoured.
+        state_table, alias = get("ECSGUARD_STATE_TABLE"), get("ECSGUARD_IDEMPOTENCY_TABLE")
+        if state_table and alias and state_table != alias:
+            raise ConfigError(
+                f"ECSGUARD_STATE_TABLE ({state_table!r}) and its older name ECSGUARD_IDEMPOTENCY_TABLE ({alias!r}) "
+                "name different tables; set only ECSGUARD_STATE_TABLE"
+            )
+
         return cls(
             topic_arn=topic_arn,
             modes=parse_modes(get("ECSGUARD_MODES") or ""),
@@ -144,7 +160,7 @@ class Settings:
             log_kms_key_arn=kms,
             exempt_families=tuple(_split(get("ECSGUARD_EXEMPT_FAMILIES") or "")),
             secret_allowlist=frozenset(allowlist),
-            idempotency_table=get("ECSGUARD_IDEMPOTENCY_TABLE"),
+            state_table=state_table or alias,
             secret_store=store,
             secret_kms_key_id=secret_kms,
             secret_name_prefix=get("ECSGUARD_SECRET_NAME_PREFIX") or "ecsguard/",
@@ -165,3 +181,29 @@ def is_exempt(finding: Finding, ignored: frozenset[str]) -> bool:
 
 def registered_by_ecsguard(task_definition: TaskDefinition) -> bool:
     return REMEDIATED_FROM_TAG in task_definition.tags
+
+
+def evaluate(
+    task_definition: TaskDefinition,
+    settings: Settings,
+    facts: Facts | None,
+    region: str | None,
+    *,
+    target: str | None = None,
+) -> tuple[list[Finding], list[Finding]]:
+    """(findings to act on, findings exempted by the ecsguard:ignore tag).
+
+    Without ``facts`` (``ecsguard scan``) the checks that need AWS are skipped. ``target`` names
+    what the findings are about (default: the definition's family:revision; a file path for scan).
+    """
+    context = CheckContext(
+        target=target or task_definition.name,
+        facts=facts,
+        region=region,
+        secret_allowlist=settings.secret_allowlist,
+    )
+    findings = run_checks(task_definition, context, enabled=settings.enabled)
+    ignored = ignored_checks(task_definition)
+    kept = [f for f in findings if not is_exempt(f, ignored)]
+    exempted = [f for f in findings if is_exempt(f, ignored)]
+    return kept, exempted

@@ -1,139 +1,44 @@
-"""The check registry.
+"""The checks: one module per concern, each holding several small pure checks with their metadata.
 
-A check is a pure function ``(task_definition, context) -> iterable of Finding`` registered with its
-metadata by the :func:`check` decorator, so adding one never edits a central switch (the Cloud
-Custodian registry idea) and its severity, rationale, fix and documentation link live next to it
-(the Prowler metadata idea). One module per concern holds several small checks.
+* :mod:`.registry`: :func:`check` (the decorator that registers a check with its id, severity,
+  mistake number, rationale, fix and docs link), :class:`CheckContext`, :func:`run_checks`;
+* :mod:`.logging`: ``log-group-missing``, ``logging-disabled``, ``awslogs-options-invalid``;
+* :mod:`.secrets`: ``plaintext-secret``.
 
-Checks never write to AWS. Those that need to know something about the account declare
-``needs_facts=True`` and ask ``context.facts``; the ``ecsguard scan`` command runs without facts
-and skips them.
+:func:`load_all` imports every concern module (registration happens at import) and returns the
+registry; :func:`run_checks` runs every registered, enabled check.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
 
 from ..model import Finding, TaskDefinition
+from .registry import MODES, REGISTRY, SEVERITIES, Check, CheckContext, CheckFunction, check
+from .registry import run_checks as _run_registered
 
-if TYPE_CHECKING:
-    from ..facts import Facts
+__all__ = [
+    "MODES",
+    "REGISTRY",
+    "SEVERITIES",
+    "Check",
+    "CheckContext",
+    "CheckFunction",
+    "check",
+    "load_all",
+    "run_checks",
+]
 
-SEVERITIES = ("critical", "high", "medium", "low", "info")
-MODES = ("off", "notify", "remediate", "block")
-
-
-@dataclass(frozen=True, slots=True)
-class CheckContext:
-    """What a check may use besides the task definition itself."""
-
-    target: str
-    facts: Facts | None = None
-    # Event region: where the task definition lives (log groups default to it).
-    region: str | None = None
-    # Names (case-insensitive) and sha256 value fingerprints a reviewer marked as not secret.
-    secret_allowlist: frozenset[str] = frozenset()
-    options: Mapping[str, Any] = field(default_factory=dict)
-
-
-CheckFunction = Callable[[TaskDefinition, CheckContext], Iterable[Finding]]
-
-
-@dataclass(frozen=True, slots=True)
-class Check:
-    id: str
-    title: str
-    severity: str
-    mistake: int
-    rationale: str
-    remediation: str
-    docs: str
-    default_mode: str
-    function: CheckFunction
-    needs_facts: bool = False
-    # Modes other than off/notify this check supports (block is always possible for a definition).
-    remediable: bool = False
-
-    def finding(
-        self,
-        context: CheckContext,
-        message: str,
-        *,
-        container: str | None = None,
-        field: str | None = None,
-        remediation: str | None = None,
-        severity: str | None = None,
-        **extra: Any,
-    ) -> Finding:
-        return Finding(
-            check=self.id,
-            severity=severity or self.severity,
-            target=context.target,
-            message=message,
-            remediation=remediation or self.remediation,
-            container=container,
-            field=field,
-            docs=self.docs,
-            rule=extra.pop("rule", None),
-            evidence=extra.pop("evidence", None),
-            fingerprint=extra.pop("fingerprint", None),
-            data=extra,
-        )
-
-    def run(self, task_definition: TaskDefinition, context: CheckContext) -> list[Finding]:
-        return list(self.function(task_definition, context))
-
-
-REGISTRY: dict[str, Check] = {}
-
-
-def check(
-    *,
-    id: str,
-    title: str,
-    severity: str,
-    mistake: int,
-    rationale: str,
-    remediation: str,
-    docs: str,
-    default_mode: str = "notify",
-    needs_facts: bool = False,
-    remediable: bool = False,
-) -> Callable[[CheckFunction], Check]:
-    """Register a check function with its metadata; returns the :class:`Check`."""
-    if severity not in SEVERITIES:
-        raise ValueError(f"{id}: unknown severity {severity!r}")
-    if default_mode not in MODES:
-        raise ValueError(f"{id}: unknown mode {default_mode!r}")
-
-    def decorate(function: CheckFunction) -> Check:
-        if id in REGISTRY:
-            raise ValueError(f"check {id!r} registered twice")
-        registered = Check(
-            id=id,
-            title=title,
-            severity=severity,
-            mistake=mistake,
-            rationale=rationale,
-            remediation=remediation,
-            docs=docs,
-            default_mode=default_mode,
-            function=function,
-            needs_facts=needs_facts,
-            remediable=remediable,
-        )
-        REGISTRY[id] = registered
-        return registered
-
-    return decorate
+# The concern modules, in the order their checks run and are listed.
+CONCERNS = ("logging", "secrets")
 
 
 def load_all() -> Mapping[str, Check]:
-    """Import every check module (registration happens at import) and return the registry."""
-    from . import logging, secrets  # noqa: F401  (registration happens at import)
+    """Import every concern module (registration happens at import) and return the registry."""
+    import importlib
 
+    for concern in CONCERNS:
+        importlib.import_module(f"{__name__}.{concern}")
     return REGISTRY
 
 
@@ -144,11 +49,5 @@ def run_checks(
     enabled: Callable[[str], bool] = lambda _check_id: True,
 ) -> list[Finding]:
     """Run every registered, enabled check that the context can serve; findings in registry order."""
-    findings: list[Finding] = []
-    for registered in load_all().values():
-        if not enabled(registered.id):
-            continue
-        if registered.needs_facts and context.facts is None:
-            continue
-        findings.extend(registered.run(task_definition, context))
-    return findings
+    load_all()
+    return _run_registered(task_definition, context, enabled=enabled)

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 
 from ..model import Container, Finding, TaskDefinition
-from . import CheckContext, check
+from .registry import CheckContext, check
 
 DOCS_AWSLOGS = "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/using_awslogs.html"
 DOCS_LOGCONFIG = "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_definition_parameters.html#container_definition_storage"

@@ -4,16 +4,20 @@ The detection itself is :mod:`ecsguard.secretscan` (name + value rules, document
 ``docs/secrets.md``). This module walks a container definition the same way everywhere a value can
 hide (``environment``, log driver ``options``, ``entryPoint``/``command``) and turns each match into
 a finding that names the container, the field, the kind of credential and the rule that decided,
-with a redacted hint and a fingerprint: never the value.
+with a redacted hint and a fingerprint: never the value. :func:`secrets_in_text` does the same for
+the name/value pairs of a file that could not be parsed as a task definition (``ecsguard scan``).
 """
 
 from __future__ import annotations
 
+import functools
+import json
+import re
 from collections.abc import Iterator
 
 from .. import secretscan
 from ..model import Container, Finding, TaskDefinition
-from . import CheckContext, check
+from .registry import CheckContext, check
 
 DOCS = "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/specifying-sensitive-data.html"
 
@@ -164,3 +168,47 @@ def secret_finding(
         evidence=match.hint,
         fingerprint=match.published_fingerprint,
     )
+
+
+# {"name": "X", "value": "Y"} in either order, as environment entries are written in JSON and YAML flow style.
+# Compiled on first use: the Lambda functions import this module and never scan text.
+@functools.cache
+def _pair_pattern() -> re.Pattern[str]:
+    return re.compile(
+        r'\{\s*"name"\s*:\s*"(?P<n1>(?:[^"\\]|\\.)*)"\s*,\s*"value"\s*:\s*"(?P<v1>(?:[^"\\]|\\.)*)"\s*\}'
+        r'|\{\s*"value"\s*:\s*"(?P<v2>(?:[^"\\]|\\.)*)"\s*,\s*"name"\s*:\s*"(?P<n2>(?:[^"\\]|\\.)*)"\s*\}'
+    )
+
+
+def secrets_in_text(path: str, text: str, allowlist: frozenset[str] = frozenset()) -> list[Finding]:
+    """plaintext-secret findings for the name/value pairs of a file that is not a valid document.
+
+    Templates with an unquoted placeholder elsewhere still carry real values: a hard-coded password
+    in a file the other checks cannot read is still a leak.
+    """
+    context = CheckContext(target=path, secret_allowlist=allowlist)
+    found: list[Finding] = []
+    for pair in _pair_pattern().finditer(text):
+        try:
+            name = json.loads(f'"{pair.group("n1") or pair.group("n2") or ""}"')
+            value = json.loads(f'"{pair.group("v1") or pair.group("v2") or ""}"')
+        except json.JSONDecodeError:
+            continue
+        match = secretscan.classify_variable(name, value)
+        field = f"environment.{name}"
+        if match is None or allowlisted(allowlist, field, match):
+            continue
+        found.append(
+            secret_finding(
+                context,
+                match,
+                f"A plaintext credential in {field} ({match.kind}; rule {match.rule}, {match.hint}). "
+                "Found by a text scan: this file is not a valid document, so no other check ran on it.",
+                field=field,
+                remediation=(
+                    "Rotate this credential if the file was ever used, and reference it from the container's `secrets` "
+                    f"with `valueFrom` instead. {allowlist_hint(match)}"
+                ),
+            )
+        )
+    return found

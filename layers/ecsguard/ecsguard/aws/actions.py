@@ -12,23 +12,16 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import unquote
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .aws import Clients
-from .policy import CREATED_BY_TAG, CREATED_BY_VALUE
+from ..model import ActionResult
+from ..policy import CREATED_BY_TAG, CREATED_BY_VALUE
+from .clients import Clients
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class ActionResult:
-    action: str  # create-log-group | deregister-revision | migrate-secret | ...
-    target: str
-    ok: bool
-    detail: str
-    changed: bool = True
 
 
 def _error(exc: Exception) -> str:
@@ -91,7 +84,7 @@ def deregister_revision(clients: Clients, *, region: str, arn: str) -> ActionRes
 
 
 # --------------------------------------------------------------------------------------------
-# Secret migration (plaintext-secret=remediate). Orchestrated by ecsguard.migration; every write
+# Secret migration (plaintext-secret=remediate). Orchestrated by ecsguard.flows.migration; every write
 # to AWS happens here. Secret values pass through these functions as arguments only: they are
 # never logged, never put in an ActionResult, and scrubbed from any error text.
 # --------------------------------------------------------------------------------------------
@@ -322,7 +315,7 @@ def find_remediated_revision(
     clients: Clients, *, region: str, family: str, old_arn: str, old_revision: int, limit: int = 10
 ) -> str | None:
     """The ARN of a newer revision of ``family`` tagged ``ecsguard:remediated-from=<old_arn>``, if any."""
-    from .policy import REMEDIATED_FROM_TAG
+    from ..policy import REMEDIATED_FROM_TAG
 
     ecs = clients("ecs", region)
     arns = ecs.list_task_definitions(familyPrefix=family, sort="DESC", maxResults=100).get("taskDefinitionArns", [])
@@ -510,3 +503,21 @@ def stop_task(clients: Clients, *, region: str, cluster: str | None, task_arn: s
         )
     status = response.get("task", {}).get("desiredStatus", "STOPPED")
     return ActionResult("stop-task", task_arn, ok=True, detail=f"stopped task {task_arn} (desired status {status})")
+
+
+def publish_notification(
+    clients: Clients, *, topic_arn: str, subject: str, message: str, attributes: dict[str, Any]
+) -> str:
+    """Publish one rendered notification (``MessageStructure=json``) to the topic; returns its message id.
+
+    Errors propagate: a notification that cannot be sent fails the invocation, so Lambda retries it
+    and the dead-letter queue keeps the event.
+    """
+    response = clients("sns", topic_arn.split(":")[3]).publish(
+        TopicArn=topic_arn,
+        Subject=subject,
+        Message=message,
+        MessageStructure="json",
+        MessageAttributes=attributes,
+    )
+    return response["MessageId"]

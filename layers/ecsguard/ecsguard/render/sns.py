@@ -1,21 +1,20 @@
-"""Notifications: one SNS message per event with findings.
+"""The SNS notification: one message per event with findings, rendered from a :class:`~ecsguard.model.Report`.
 
 The message has a text body for people (email, chat), a JSON document for machines (SQS, Lambda,
 HTTP/S subscribers, through ``MessageStructure=json``) and message attributes to filter on
 (``severity``, ``checks``, ``account``, ``region``, ``action``). Findings are built without secret
-values, so nothing here has any to redact; the tests prove it with canary values.
+values, so nothing here has any to redact; the tests prove it with canary values. Rendering only:
+:func:`ecsguard.aws.actions.publish_notification` sends it.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .checks import SEVERITIES, load_all
-
-if TYPE_CHECKING:
-    from .guard import Report
+from ..checks import SEVERITIES, load_all
+from ..model import Report
 
 SUBJECT_LIMIT = 99  # SNS: ASCII, no line breaks, fewer than 100 characters
 MESSAGE_LIMIT = 240_000  # SNS allows 256 KiB for the whole message; keep room for the envelope
@@ -41,7 +40,7 @@ def worst_severity(severities: list[str]) -> str:
 
 def overall_action(report: Report) -> str:
     """One word for the ``action`` attribute: blocked, remediated, action-failed or notified."""
-    stops = [r for r in report.actions if r.action == "stop-task"]  # a launch in block mode (ecsguard.launches)
+    stops = [r for r in report.actions if r.action == "stop-task"]  # a launch in block mode (ecsguard.flows.launch)
     if stops and all(r.ok for r in stops) and any(r.changed for r in stops):
         return "blocked"
     # A secret migration deregisters the leaking revision after registering its fix: that is remediated, not blocked.
@@ -61,25 +60,23 @@ def subject(report: Report) -> str:
     severity = worst_severity([f.severity for f in report.findings]).upper()
     count = len(report.findings)
     tail = f" - {count} finding{'s' if count != 1 else ''} ({report.account} {report.region})"
-    head = f"[ecsguard] {severity}: " + (f"{getattr(report, 'event_name', 'RunTask')} " if _launch(report) else "")
+    head = f"[ecsguard] {severity}: " + (f"{_event_name(report)} " if report.launch else "")
     room = SUBJECT_LIMIT - len(head) - len(tail)
     name = report.target if len(report.target) <= room else report.target[: max(room - 3, 1)] + "..."
     return _ascii(head + name + tail)
 
 
-def _launch(report: Report) -> Any:
-    """The RunTask/StartTask launch a report is about (ecsguard.launches.LaunchReport), None for a definition."""
-    return getattr(report, "launch", None)
+def _event_name(report: Report) -> str:
+    return report.event_name or "RunTask"
 
 
 def _launch_lines(report: Report) -> list[str]:
-    launch = _launch(report)
+    launch = report.launch
     if launch is None:
         return []
     tasks = list(launch.task_arns) or ["none (the call started no task)"]
     return [
-        f"Call:        {getattr(report, 'event_name', 'RunTask')}"
-        + (f" ({launch.launch_type})" if launch.launch_type else ""),
+        f"Call:        {_event_name(report)}" + (f" ({launch.launch_type})" if launch.launch_type else ""),
         f"Cluster:     {launch.cluster or 'default'}",
         *(f"{'Tasks:' if i == 0 else '':13}{arn}" for i, arn in enumerate(tasks)),
     ]
@@ -107,7 +104,7 @@ def render(report: Report, *, finding_limit: int = 100) -> Notification:
     action = overall_action(report)
     severity = worst_severity([f.severity for f in report.findings])
     td = report.task_definition
-    launch = _launch(report)
+    launch = report.launch
 
     lines = [
         f"ecsguard found {len(report.findings)} problem{'s' if len(report.findings) != 1 else ''} "
@@ -167,7 +164,7 @@ def render(report: Report, *, finding_limit: int = 100) -> Notification:
         **(
             {
                 "launch": {
-                    "eventName": getattr(report, "event_name", "RunTask"),
+                    "eventName": _event_name(report),
                     "cluster": launch.cluster,
                     "launchType": launch.launch_type,
                     "startedBy": launch.started_by,
@@ -204,14 +201,3 @@ def message_body(notification: Notification) -> str:
     """The ``Message`` for ``MessageStructure=json``: text for people, JSON for machine protocols."""
     machine = json.dumps(notification.document, separators=(",", ":"))
     return json.dumps({"default": notification.text, **dict.fromkeys(MACHINE_PROTOCOLS, machine)})
-
-
-def publish(sns: Any, topic_arn: str, notification: Notification) -> str:
-    response = sns.publish(
-        TopicArn=topic_arn,
-        Subject=notification.subject,
-        Message=message_body(notification),
-        MessageStructure="json",
-        MessageAttributes=notification.attributes,
-    )
-    return response["MessageId"]

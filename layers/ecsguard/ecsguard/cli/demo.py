@@ -20,7 +20,10 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import argparse
 
 REGION = "us-east-1"
 EVENTS = Path("events/register_task_definition")
@@ -89,9 +92,9 @@ def _section(title: str) -> None:
 def run_demo(template_path: str = "template.yaml", keep_server: bool = False) -> int:
     import boto3
 
-    from .cli import deliver
-    from .handlers import logger
-    from .policy import Settings
+    from ..delivery import deliver
+    from ..handlers import logger
+    from ..policy import Settings
 
     for required in (Path(template_path), EVENTS / "plaintext-secrets.json", EVENTS / "clean.json"):
         if not required.exists():
@@ -175,3 +178,7 @@ def run_demo(template_path: str = "template.yaml", keep_server: bool = False) ->
             os.environ.update(saved)
     _section("moto server stopped")
     return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    return run_demo(template_path=args.template, keep_server=False)

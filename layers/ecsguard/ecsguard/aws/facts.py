@@ -1,7 +1,8 @@
-"""Facts: everything checks may ask about the AWS account, behind one small interface.
+"""Facts: every read of the AWS account, behind one small interface.
 
 :class:`AwsFacts` answers from AWS (read-only calls, cached for the lifetime of the object, which
 is one invocation); :class:`StaticFacts` answers from memory for tests and for the CLI.
+:func:`read_task_definition` is the flows' read of the definition an event names.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ from typing import Protocol
 
 from botocore.exceptions import ClientError, EndpointConnectionError
 
-from .aws import Clients
+from ..events import SkipEvent
+from ..model import TaskDefinition
+from .clients import Clients
 
 logger = logging.getLogger(__name__)
 
@@ -62,3 +65,15 @@ class StaticFacts:
 
     def log_group_exists(self, region: str, name: str) -> bool:
         return (region, name) in self.log_groups
+
+
+def read_task_definition(clients: Clients, region: str, reference: str) -> TaskDefinition:
+    """DescribeTaskDefinition (with tags) by ARN or family; SkipEvent when it no longer exists."""
+    try:
+        response = clients("ecs", region).describe_task_definition(taskDefinition=reference, include=["TAGS"])
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code")
+        if code in {"ClientException", "InvalidParameterException"}:
+            raise SkipEvent(f"task definition {reference} cannot be read: {code}") from None
+        raise
+    return TaskDefinition.from_api(response["taskDefinition"], tags=response.get("tags"))

@@ -3,7 +3,7 @@
 Planning is pure (:func:`plan_migration`, :func:`build_request`): from a revision and its
 ``plaintext-secret`` findings it decides what can move where and builds the RegisterTaskDefinition
 request of the corrected revision. :func:`remediate_plaintext_secrets` carries the plan out through
-:mod:`ecsguard.actions` (the only module that writes to AWS), in an order that leaves nothing half done:
+:mod:`ecsguard.aws.actions` (the only module that writes to AWS), in an order that leaves nothing half done:
 
 1. re-read the leaking revision; stop if it is no longer ACTIVE or ecsguard already registered its fix;
 2. store every value (Secrets Manager or SSM SecureString), rolling back on the first failure;
@@ -19,7 +19,7 @@ whole migration: a new revision that still leaks would look like a fix and is no
 definition without an execution role, since the new revision could not fetch its secrets.
 
 Values are read from ``task_definition.raw`` at the moment they are stored and go nowhere else: not
-into the plan, a log line, an :class:`~ecsguard.actions.ActionResult` or an exception message.
+into the plan, a log line, an :class:`~ecsguard.model.ActionResult` or an exception message.
 """
 
 from __future__ import annotations
@@ -35,11 +35,11 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from . import actions
-from .actions import ActionResult, StoredSecret
-from .aws import Clients
-from .model import TaskDefinition
-from .policy import REMEDIATED_FROM_TAG, Settings
+from ..aws import actions
+from ..aws.actions import StoredSecret
+from ..aws.clients import Clients
+from ..model import ActionResult, TaskDefinition
+from ..policy import REMEDIATED_FROM_TAG, Settings
 
 logger = logging.getLogger(__name__)
 
@@ -335,7 +335,7 @@ def _rollback(
 def remediate_plaintext_secrets(
     task_definition: TaskDefinition, findings: Sequence[Any], settings: Settings, clients: Clients, region: str
 ) -> list[ActionResult]:
-    """The ``plaintext-secret`` remediation registered in :data:`ecsguard.guard.REMEDIATIONS`. Never raises."""
+    """The ``plaintext-secret`` remediation registered in :data:`ecsguard.flows.remediations.REMEDIATIONS`. Never raises."""
     target = task_definition.arn or task_definition.name
     try:
         return _remediate(task_definition, findings, settings, clients, region)

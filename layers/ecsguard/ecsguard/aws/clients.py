@@ -1,4 +1,4 @@
-"""One place that creates boto3 clients: once per (service, region) per process, standard retries."""
+"""The one place that creates boto3 clients: once per (service, region) per process, standard retries."""
 
 from __future__ import annotations
 

@@ -1,11 +1,11 @@
-"""The guard pipeline for one task launch (RunTask / StartTask): overrides -> policy -> stop -> notification.
+"""The RunTask / StartTask flow: overrides -> policy -> stop -> notification.
 
 A launch is checked for one thing: plaintext credentials in ``overrides.containerOverrides``
 (environment values, command arguments). The task definition itself was checked when it was
 registered; what a launch adds is what the caller passed at run time, and that is recorded in
 CloudTrail (request and response) and in the task's own overrides for anyone with
 ``ecs:DescribeTasks``. Handlers call :func:`process_launch`, which mirrors
-:func:`ecsguard.guard.process_registration`:
+:func:`ecsguard.flows.registration.process_registration`:
 
 * skip failed calls, foreign events, exempt families (``ECSGUARD_EXEMPT_FAMILIES``);
 * scan each container override with the ``plaintext-secret`` check's scanner and metadata, so a
@@ -14,7 +14,7 @@ CloudTrail (request and response) and in the task's own overrides for anyone wit
   honour its ``ecsguard:ignore`` tag and name its revision: one AWS read per clean event at most;
 * ``block`` stops exactly the tasks this call started; ``remediate`` cannot fix a launch (the value
   was passed at run time and is already recorded), so it notifies;
-* one SNS message per event with findings, through :mod:`ecsguard.notify`.
+* one SNS message per event with findings, through :mod:`ecsguard.flows.act_and_notify`.
 """
 
 from __future__ import annotations
@@ -22,20 +22,19 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from . import actions
-from .actions import ActionResult
-from .aws import Clients
-from .checks import CheckContext
-from .checks.secrets import allowlisted, scan_container, secret_finding
-from .events import Launch, SkipEvent, parse_launch
-from .guard import Once, Report, act_and_notify_once, read_task_definition
-from .model import Container, Finding, TaskDefinition, TaskLaunch
-from .policy import Settings, ignored_checks, is_exempt
+from ..aws.clients import Clients
+from ..aws.facts import read_task_definition
+from ..checks import CheckContext
+from ..checks.secrets import allowlisted, scan_container, secret_finding
+from ..events import Launch, SkipEvent, parse_launch
+from ..model import ActionResult, Container, Finding, Report, TaskDefinition, TaskLaunch
+from ..policy import Settings, ignored_checks, is_exempt
+from .act_and_notify import Once, act_and_notify_once
+from .remediations import stop_started_tasks
 
 logger = logging.getLogger(__name__)
 
@@ -64,25 +63,6 @@ def remediation(event_name: str, container: str, field: str) -> str:
         "the override. The execution role needs secretsmanager:GetSecretValue or ssm:GetParameters (and kms:Decrypt "
         "for a customer key) on it."
     )
-
-
-@dataclass(slots=True)
-class LaunchReport(Report):
-    """A :class:`~ecsguard.guard.Report` about a launch; :mod:`ecsguard.notify` words it as one."""
-
-    launch: TaskLaunch | None = None
-    event_name: str = "RunTask"
-
-    def summary(self) -> dict[str, Any]:
-        summary = Report.summary(self)
-        if self.launch is not None:
-            summary["launch"] = {
-                "eventName": self.event_name,
-                "cluster": self.launch.cluster,
-                "launchType": self.launch.launch_type,
-                "tasks": list(self.launch.task_arns),
-            }
-        return summary
 
 
 def split_task_definition(reference: str) -> tuple[str | None, int | None]:
@@ -152,25 +132,10 @@ def _describe(clients: Clients, region: str, reference: str, fallback: TaskDefin
     return fallback
 
 
-def block(report: LaunchReport, clients: Clients) -> list[ActionResult]:
+def block(report: Report, clients: Clients) -> list[ActionResult]:
     """Stop exactly the tasks this call started (nothing else, nothing deleted)."""
-    launch = report.launch
-    assert launch is not None
-    if not launch.task_arns:
-        return [
-            ActionResult(
-                "stop-task",
-                report.target,
-                ok=True,
-                changed=False,
-                detail=f"nothing to stop: the {report.event_name} call started no task",
-            )
-        ]
     reason = f"ecsguard: plaintext credential in {report.event_name} container overrides (check {CHECK_ID})"
-    return [
-        actions.stop_task(clients, region=report.region, cluster=launch.cluster, task_arn=arn, reason=reason)
-        for arn in launch.task_arns
-    ]
+    return stop_started_tasks(report, clients, reason=reason)
 
 
 def process_launch(
@@ -214,7 +179,7 @@ def process_launch(
 
     mode = settings.mode(CHECK_ID)
     effective = "notify" if mode == "remediate" else mode  # nothing to fix in a launch: the value is recorded
-    report = LaunchReport(
+    report = Report(
         task_definition=td,
         account=call.account,
         region=call.region,

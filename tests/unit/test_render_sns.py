@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import json
 
-from ecsguard.actions import ActionResult
-from ecsguard.guard import Report
-from ecsguard.model import Finding, TaskDefinition
-from ecsguard.notify import message_body, render
+from ecsguard.model import ActionResult, Finding, Report, TaskDefinition
+from ecsguard.render.sns import message_body, render
 
 
 def report(findings, actions=(), family="orders-api"):

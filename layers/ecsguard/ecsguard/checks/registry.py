@@ -1,0 +1,147 @@
+"""The check registry: :func:`check` registers a function with its metadata in :data:`REGISTRY`.
+
+A check is a pure function ``(task_definition, context) -> iterable of Finding`` registered with its
+metadata by the :func:`check` decorator, so adding one never edits a central switch (the Cloud
+Custodian registry idea) and its severity, rationale, fix and documentation link live next to it
+(the Prowler metadata idea). One module per concern holds several small checks.
+
+Checks never write to AWS. Those that need to know something about the account declare
+``needs_facts=True`` and ask ``context.facts``; the ``ecsguard scan`` command runs without facts
+and skips them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ..model import Finding, TaskDefinition
+
+if TYPE_CHECKING:
+    from ..facts import Facts
+
+SEVERITIES = ("critical", "high", "medium", "low", "info")
+MODES = ("off", "notify", "remediate", "block")
+
+
+@dataclass(frozen=True, slots=True)
+class CheckContext:
+    """What a check may use besides the task definition itself."""
+
+    target: str
+    facts: Facts | None = None
+    # Event region: where the task definition lives (log groups default to it).
+    region: str | None = None
+    # Names (case-insensitive) and sha256 value fingerprints a reviewer marked as not secret.
+    secret_allowlist: frozenset[str] = frozenset()
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+CheckFunction = Callable[[TaskDefinition, CheckContext], Iterable[Finding]]
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    id: str
+    title: str
+    severity: str
+    mistake: int
+    rationale: str
+    remediation: str
+    docs: str
+    default_mode: str
+    function: CheckFunction
+    needs_facts: bool = False
+    # Modes other than off/notify this check supports (block is always possible for a definition).
+    remediable: bool = False
+
+    def finding(
+        self,
+        context: CheckContext,
+        message: str,
+        *,
+        container: str | None = None,
+        field: str | None = None,
+        remediation: str | None = None,
+        severity: str | None = None,
+        **extra: Any,
+    ) -> Finding:
+        return Finding(
+            check=self.id,
+            severity=severity or self.severity,
+            target=context.target,
+            message=message,
+            remediation=remediation or self.remediation,
+            container=container,
+            field=field,
+            docs=self.docs,
+            rule=extra.pop("rule", None),
+            evidence=extra.pop("evidence", None),
+            fingerprint=extra.pop("fingerprint", None),
+            data=extra,
+        )
+
+    def run(self, task_definition: TaskDefinition, context: CheckContext) -> list[Finding]:
+        return list(self.function(task_definition, context))
+
+
+REGISTRY: dict[str, Check] = {}
+
+
+def check(
+    *,
+    id: str,
+    title: str,
+    severity: str,
+    mistake: int,
+    rationale: str,
+    remediation: str,
+    docs: str,
+    default_mode: str = "notify",
+    needs_facts: bool = False,
+    remediable: bool = False,
+) -> Callable[[CheckFunction], Check]:
+    """Register a check function with its metadata; returns the :class:`Check`."""
+    if severity not in SEVERITIES:
+        raise ValueError(f"{id}: unknown severity {severity!r}")
+    if default_mode not in MODES:
+        raise ValueError(f"{id}: unknown mode {default_mode!r}")
+
+    def decorate(function: CheckFunction) -> Check:
+        if id in REGISTRY:
+            raise ValueError(f"check {id!r} registered twice")
+        registered = Check(
+            id=id,
+            title=title,
+            severity=severity,
+            mistake=mistake,
+            rationale=rationale,
+            remediation=remediation,
+            docs=docs,
+            default_mode=default_mode,
+            function=function,
+            needs_facts=needs_facts,
+            remediable=remediable,
+        )
+        REGISTRY[id] = registered
+        return registered
+
+    return decorate
+
+
+def run_checks(
+    task_definition: TaskDefinition,
+    context: CheckContext,
+    *,
+    enabled: Callable[[str], bool] = lambda _check_id: True,
+) -> list[Finding]:
+    """Run every registered, enabled check that the context can serve; findings in registry order."""
+    findings: list[Finding] = []
+    for registered in REGISTRY.values():
+        if not enabled(registered.id):
+            continue
+        if registered.needs_facts and context.facts is None:
+            continue
+        findings.extend(registered.run(task_definition, context))
+    return findings

@@ -1,0 +1,75 @@
+"""The ``ecsguard`` command: a thin layer over the flows and renderers.
+
+* ``ecsguard scan FILE...``: run every check that needs no AWS access on task-definition JSON
+  files before they are registered (exit 0 clean, 1 findings, 2 an input could not be read).
+* ``ecsguard deliver EVENT.json``: route an EventBridge event through the rule patterns of
+  ``template.yaml`` and run the matching handler in-process against AWS or ``--endpoint-url``.
+* ``ecsguard demo``: the whole flow against a local moto server.
+* ``ecsguard checks``: the check catalogue.
+
+One module per subcommand (:mod:`.scan`, :mod:`.deliver`, :mod:`.catalogue`, :mod:`.demo`) and
+what they share (:mod:`.common`). Nothing in ecsguard imports this package.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from ..policy import ConfigError
+from .catalogue import cmd_checks
+from .common import EXIT_FINDINGS, EXIT_INPUT
+from .deliver import cmd_deliver
+from .demo import cmd_demo
+from .scan import cmd_scan
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ecsguard", description="Guard Amazon ECS task definitions.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    scan = sub.add_parser("scan", help="check task-definition JSON files (no AWS access)")
+    scan.add_argument(
+        "files",
+        nargs="+",
+        metavar="FILE",
+        help="RegisterTaskDefinition input, describe output or a container array; - for stdin",
+    )
+    scan.add_argument(
+        "--format", choices=("text", "json", "sarif"), default="text", help="sarif: for GitHub code scanning"
+    )
+    scan.add_argument("--modes", help="check modes, e.g. logging-disabled=off (default: ECSGUARD_MODES)")
+    scan.set_defaults(func=cmd_scan)
+
+    deliver_parser = sub.add_parser("deliver", help="run an EventBridge event through the stack's handler in-process")
+    deliver_parser.add_argument("event", metavar="EVENT.json")
+    deliver_parser.add_argument("--endpoint-url", help="send every AWS call here (e.g. a moto server)")
+    deliver_parser.add_argument("--topic-arn", help="SNS topic for the notification (default: ECSGUARD_TOPIC_ARN)")
+    deliver_parser.add_argument("--template", default="template.yaml", help="SAM template with the rule patterns")
+    deliver_parser.add_argument("--format", choices=("text", "json"), default="text")
+    deliver_parser.add_argument("--modes", help="check modes, e.g. plaintext-secret=block (default: ECSGUARD_MODES)")
+    deliver_parser.add_argument("--verbose", action="store_true", help="print the handler's log lines to stderr")
+    deliver_parser.set_defaults(func=cmd_deliver)
+
+    checks_parser = sub.add_parser("checks", help="list the checks")
+    checks_parser.add_argument("--format", choices=("text", "json"), default="text")
+    checks_parser.set_defaults(func=cmd_checks)
+
+    demo = sub.add_parser("demo", help="the whole flow against a local moto server")
+    demo.add_argument("--template", default="template.yaml")
+    demo.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except ConfigError as exc:
+        print(f"ecsguard: configuration error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except BrokenPipeError:  # `ecsguard scan ... | head`: the reader left; not an error worth a traceback
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FINDINGS

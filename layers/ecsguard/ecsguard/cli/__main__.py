@@ -1,0 +1,7 @@
+"""``python -m ecsguard.cli``: the same as the ``ecsguard`` command."""
+
+import sys
+
+from . import main
+
+sys.exit(main())

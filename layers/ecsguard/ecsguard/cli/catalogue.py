@@ -1,0 +1,38 @@
+"""``ecsguard checks``: the check catalogue, with severity, default mode and (as JSON) rationale and fix."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from ..checks import load_all
+
+
+def cmd_checks(args: argparse.Namespace) -> int:
+    checks = load_all()
+    if args.format == "json":
+        json.dump(
+            [
+                {
+                    "id": c.id,
+                    "title": c.title,
+                    "severity": c.severity,
+                    "mistake": c.mistake,
+                    "defaultMode": c.default_mode,
+                    "needsAws": c.needs_facts,
+                    "remediable": c.remediable,
+                    "rationale": c.rationale,
+                    "remediation": c.remediation,
+                    "docs": c.docs,
+                }
+                for c in checks.values()
+            ],
+            sys.stdout,
+            indent=2,
+        )
+        print()
+        return 0
+    for c in checks.values():
+        print(f"{c.id:26} {c.severity:8} default {c.default_mode:9} {'(needs AWS) ' if c.needs_facts else ''}{c.title}")
+    return 0

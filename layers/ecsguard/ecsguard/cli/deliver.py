@@ -1,0 +1,63 @@
+"""``ecsguard deliver EVENT.json``: run an EventBridge event through the stack's handler in-process.
+
+The event is routed by the rule patterns of ``template.yaml`` (:func:`ecsguard.delivery.deliver`)
+and handled against AWS or ``--endpoint-url``, exactly as the deployed function would handle it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from ..delivery import deliver
+from ..render import terminal
+from .common import EXIT_CLEAN, EXIT_FINDINGS, EXIT_INPUT, InputError, read_document, settings_from_args
+
+
+def cmd_deliver(args: argparse.Namespace) -> int:
+    try:
+        event = read_document(args.event)
+    except InputError as exc:
+        print(f"ecsguard: error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    if not Path(args.template).is_file():
+        print(f"ecsguard: error: {args.template}: template not found (use --template PATH)", file=sys.stderr)
+        return EXIT_INPUT
+    quiet_logs(args.verbose)
+    settings = settings_from_args(args, ECSGUARD_TOPIC_ARN=args.topic_arn)
+    results = deliver(event, template_path=args.template, endpoint_url=args.endpoint_url, settings=settings)
+    if args.format == "json":
+        json.dump(
+            {"matched": [{"function": r.function, "rule": r.rule, "result": res} for r, res in results]},
+            sys.stdout,
+            indent=2,
+            default=str,
+        )
+        print()
+    elif not results:
+        print("No rule in the template matches this event: the deployed stack would not be invoked.")
+    for route, result in results if args.format == "text" else ():
+        terminal.print_delivery(route, result, sys.stdout)
+    return EXIT_CLEAN if results else EXIT_FINDINGS
+
+
+class _CurrentStderr:
+    """Whatever sys.stderr is at write time (it is replaced under test runners and redirections)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
+def quiet_logs(verbose: bool) -> None:
+    """Send the handler's structured logs to stderr (stdout is the command's output), WARNING unless --verbose."""
+    from ..handlers import logger
+
+    handler = logger.registered_handler
+    if hasattr(handler, "setStream"):
+        handler.setStream(_CurrentStderr())
+    logger.setLevel("DEBUG" if verbose else "WARNING")

@@ -1,0 +1,57 @@
+"""Act and notify, once per event: the last step every flow shares.
+
+Duplicate EventBridge deliveries (at-least-once) must cause one action and one message, so the
+actions and the notification run together through ``once`` (idempotency on ecsguard's state
+table, keyed on CloudTrail's eventID). A duplicate gets the first delivery's outcome back.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import asdict
+
+from ..aws import actions
+from ..aws.clients import Clients
+from ..aws.state import Once
+from ..model import ActionResult, Report
+from ..policy import Settings
+from ..render import sns
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["Once", "act_and_notify_once"]
+
+
+def act_and_notify_once(
+    report: Report,
+    take_actions: Callable[[], list[ActionResult]],
+    *,
+    settings: Settings,
+    clients: Clients,
+    once: Once | None,
+) -> None:
+    """Take the actions and publish the notification, once per CloudTrail eventID when ``once`` is set.
+
+    A duplicate delivery gets the first delivery's outcome back (actions and message id) without
+    acting or publishing again. Fills ``report.actions`` and ``report.message_id``.
+    """
+
+    def work() -> dict:
+        report.actions = take_actions()
+        if settings.topic_arn:
+            notification = sns.render(report)
+            report.message_id = actions.publish_notification(
+                clients,
+                topic_arn=settings.topic_arn,
+                subject=notification.subject,
+                message=sns.message_body(notification),
+                attributes=notification.attributes,
+            )
+        else:
+            logger.warning("findings not published: no topic configured (ECSGUARD_TOPIC_ARN)")
+        return {"actions": [asdict(a) for a in report.actions], "messageId": report.message_id}
+
+    outcome = once(report.event_id, work) if once and report.event_id else work()
+    report.actions = [ActionResult(**a) for a in outcome["actions"]]
+    report.message_id = outcome["messageId"]
