@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ecsguard.aws.facts import StaticFacts
 from ecsguard.checks import CheckContext, load_all
+from ecsguard.facts import StaticFacts
 from ecsguard.model import parse_document
 
 

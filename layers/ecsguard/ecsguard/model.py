@@ -145,6 +145,13 @@ class Container:
     memory_reservation: int | None = None
     environment_files: tuple[str, ...] = ()
     health_check_command: tuple[str, ...] = ()
+    # linuxParameters.capabilities.add / .drop, upper-cased without a CAP_ prefix (as ECS/Docker accept both).
+    capabilities_add: tuple[str, ...] = ()
+    capabilities_drop: tuple[str, ...] = ()
+    # repositoryCredentials.credentialsParameter: a private registry's credentials (needs the execution role).
+    repository_credentials: str | None = None
+    # The container's raw definition (read-only by convention) for checks that need a rarely used field.
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_api(cls, data: Mapping[str, Any], index: int = 0) -> Container:
@@ -205,7 +212,20 @@ class Container:
                 )
                 if v
             ),
+            capabilities_add=_capabilities(data, "add"),
+            capabilities_drop=_capabilities(data, "drop"),
+            repository_credentials=_str(data["repositoryCredentials"].get("credentialsParameter"))
+            if isinstance(data.get("repositoryCredentials"), Mapping)
+            else None,
+            raw=dict(data),
         )
+
+
+def _capabilities(data: Mapping[str, Any], which: str) -> tuple[str, ...]:
+    linux = data.get("linuxParameters")
+    capabilities = linux.get("capabilities") if isinstance(linux, Mapping) else None
+    values = _list(capabilities.get(which)) if isinstance(capabilities, Mapping) else []
+    return tuple(s.upper().removeprefix("CAP_") for s in map(_str, values) if s)
 
 
 def _tags(value: Any) -> dict[str, str]:
@@ -240,6 +260,11 @@ class TaskDefinition:
     memory: int | None = None
     status: str | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
+    pid_mode: str | None = None
+    ipc_mode: str | None = None
+    # runtimePlatform: operatingSystemFamily (LINUX, WINDOWS_SERVER_2022_CORE, ...) and cpuArchitecture.
+    os_family: str | None = None
+    cpu_architecture: str | None = None
     # The API-shaped dict this was read from (read-only by convention); used to register a
     # corrected revision that differs only where ecsguard changed it.
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
@@ -260,6 +285,11 @@ class TaskDefinition:
     def is_fargate(self) -> bool:
         return "FARGATE" in self.requires_compatibilities
 
+    @property
+    def is_windows(self) -> bool:
+        """runtimePlatform says Windows (an unset platform is Linux, as ECS assumes)."""
+        return (self.os_family or "").upper().startswith("WINDOWS")
+
     @classmethod
     def from_api(cls, data: Mapping[str, Any], tags: Any = None) -> TaskDefinition:
         """Read RegisterTaskDefinition input or the ``taskDefinition`` of describe output."""
@@ -278,6 +308,7 @@ class TaskDefinition:
                 revision = int(match.group(4))
         merged_tags = _tags(data.get("tags"))
         merged_tags.update(_tags(tags))
+        platform = data.get("runtimePlatform") if isinstance(data.get("runtimePlatform"), Mapping) else {}
         return cls(
             family=family,
             containers=containers,
@@ -291,6 +322,10 @@ class TaskDefinition:
             memory=parse_memory_mib(data.get("memory")),
             status=_str(data.get("status")),
             tags=merged_tags,
+            pid_mode=_str(data.get("pidMode")),
+            ipc_mode=_str(data.get("ipcMode")),
+            os_family=_str(platform.get("operatingSystemFamily")),
+            cpu_architecture=_str(platform.get("cpuArchitecture")),
             raw=dict(data),
         )
 

@@ -17,11 +17,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from .checks import MODES, CheckContext, load_all, run_checks
+from .checks import MODES, SEVERITIES, CheckContext, load_all, run_checks
 from .model import Finding, TaskDefinition
 
 if TYPE_CHECKING:
-    from .aws.facts import Facts
+    from .facts import Facts
 
 IGNORE_TAG = "ecsguard:ignore"
 # Set on every revision ecsguard registers itself, so it never acts on its own work.
@@ -80,6 +80,19 @@ class Settings:
     secret_name_prefix: str = "ecsguard/"
     delete_leaking_revision: bool = False
     grant_execution_role: bool = False
+    # Findings at or above this severity trigger a per-event message; lower ones ride along in it.
+    notify_min_severity: str = "medium"
+    # image-too-large: ECR's compressed image size above which a definition is reported.
+    image_size_limit_mib: int = 500
+
+    def pages(self, severity: str) -> bool:
+        """Does a finding of this severity, on its own, warrant a per-event message?"""
+        order = SEVERITIES.index
+        return severity in SEVERITIES and order(severity) <= order(self.notify_min_severity)
+
+    def check_options(self) -> dict[str, object]:
+        """Thresholds checks read from ``CheckContext.options``."""
+        return {"image_size_limit_mib": self.image_size_limit_mib}
 
     def mode(self, check_id: str) -> str:
         if check_id in self.modes:
@@ -145,6 +158,16 @@ class Settings:
         if store not in {"secretsmanager", "ssm"}:
             raise ConfigError(f"ECSGUARD_SECRET_STORE: use secretsmanager or ssm, got {store!r}")
 
+        min_severity = (get("ECSGUARD_NOTIFY_MIN_SEVERITY") or "medium").lower()
+        if min_severity not in SEVERITIES:
+            raise ConfigError(f"ECSGUARD_NOTIFY_MIN_SEVERITY: use one of {', '.join(SEVERITIES)}, got {min_severity!r}")
+
+        size_text = get("ECSGUARD_IMAGE_SIZE_LIMIT_MIB") or "500"
+        if not size_text.isdigit() or int(size_text) < 1:
+            raise ConfigError(
+                f"ECSGUARD_IMAGE_SIZE_LIMIT_MIB: expected a whole number of MiB above 0, got {size_text!r}"
+            )
+
         # ECSGUARD_IDEMPOTENCY_TABLE is the variable's earlier name, still honoured.
         state_table, alias = get("ECSGUARD_STATE_TABLE"), get("ECSGUARD_IDEMPOTENCY_TABLE")
         if state_table and alias and state_table != alias:
@@ -166,6 +189,8 @@ class Settings:
             secret_name_prefix=get("ECSGUARD_SECRET_NAME_PREFIX") or "ecsguard/",
             delete_leaking_revision=flag("ECSGUARD_DELETE_LEAKING_REVISION"),
             grant_execution_role=flag("ECSGUARD_GRANT_EXECUTION_ROLE"),
+            notify_min_severity=min_severity,
+            image_size_limit_mib=int(size_text),
         )
 
 
@@ -201,6 +226,7 @@ def evaluate(
         facts=facts,
         region=region,
         secret_allowlist=settings.secret_allowlist,
+        options=settings.check_options(),
     )
     findings = run_checks(task_definition, context, enabled=settings.enabled)
     ignored = ignored_checks(task_definition)

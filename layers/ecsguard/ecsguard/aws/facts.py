@@ -1,40 +1,48 @@
-"""Facts: every read of the AWS account, behind one small interface.
+"""AwsFacts: the :class:`ecsguard.facts.Facts` interface answered from AWS, read-only.
 
-:class:`AwsFacts` answers from AWS (read-only calls, cached for the lifetime of the object, which
-is one invocation); :class:`StaticFacts` answers from memory for tests and for the CLI.
+Answers are cached for the lifetime of the object (one invocation); facts that cannot change
+(an image by digest) or change rarely (a role's policies) are also cached per container, bounded
+in time. Each concern's reads live in its own mixin: :mod:`.ecr` (images, pull-through cache),
+:mod:`.iam` (roles, policy simulation, secret metadata), :mod:`.state` (the role inventory).
 :func:`read_task_definition` is the flows' read of the definition an event names.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
-from typing import Protocol
 
 from botocore.exceptions import ClientError, EndpointConnectionError
 
 from ..events import SkipEvent
+from ..facts import Facts, StaticFacts, Unknown
 from ..model import TaskDefinition
 from .clients import Clients
+from .ecr import EcrFacts
+from .iam import IamFacts
+from .state import RoleInventoryFacts
+
+__all__ = ["UNKNOWABLE", "AwsFacts", "Facts", "StaticFacts", "Unknown", "read_task_definition", "unknown_from"]
 
 logger = logging.getLogger(__name__)
 
 # Answers that mean "this account may not look there" (an SCP denying a region, an opt-in region
 # not enabled): the check stays silent rather than guess, and the event is not retried.
-_UNKNOWABLE = frozenset(
+UNKNOWABLE = frozenset(
     {"AccessDeniedException", "AccessDenied", "UnrecognizedClientException", "InvalidClientTokenId", "AuthFailure"}
 )
+_UNKNOWABLE = UNKNOWABLE
 
 
-class Facts(Protocol):
-    def log_group_exists(self, region: str, name: str) -> bool | None:
-        """True/False, or None when it cannot be known (region denied by an SCP, no endpoint...)."""
-        ...
+def unknown_from(exc: ClientError, call: str) -> Unknown | None:
+    """An :class:`Unknown` for a definite "you may not look there"; None for errors that must be retried."""
+    code = exc.response.get("Error", {}).get("Code", "")
+    return Unknown(f"{call}: {code}") if code in UNKNOWABLE else None
 
 
-class AwsFacts:
-    def __init__(self, clients: Clients) -> None:
+class AwsFacts(EcrFacts, IamFacts, RoleInventoryFacts):
+    def __init__(self, clients: Clients, *, state_table: str | None = None) -> None:
         self._clients = clients
+        self._state_table = state_table
         self._log_groups: dict[tuple[str, str], bool | None] = {}
 
     def log_group_exists(self, region: str, name: str) -> bool | None:
@@ -57,14 +65,6 @@ class AwsFacts:
                 groups = response.get("logGroups", [])
                 self._log_groups[key] = any(group.get("logGroupName") == name for group in groups)
         return self._log_groups[key]
-
-
-class StaticFacts:
-    def __init__(self, log_groups: Iterable[tuple[str, str]] = ()) -> None:
-        self.log_groups = set(log_groups)
-
-    def log_group_exists(self, region: str, name: str) -> bool:
-        return (region, name) in self.log_groups
 
 
 def read_task_definition(clients: Clients, region: str, reference: str) -> TaskDefinition:

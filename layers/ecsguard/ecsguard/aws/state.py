@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ..facts import Unknown
 from .clients import Clients
 
 # Runs ``work`` at most once per key (duplicate EventBridge deliveries) and returns its result.
@@ -50,3 +51,10 @@ class IdempotencyStore:
         if self.context is not None:
             self._config.register_lambda_context(self.context)
         return self._run(request={"key": key}, work=work)
+
+
+class RoleInventoryFacts:
+    """Mixin of :class:`ecsguard.aws.facts.AwsFacts`: the role -> families inventory in the state table."""
+
+    def families_using_role(self, role_arn: str) -> frozenset[str] | Unknown:
+        return Unknown("role inventory not implemented yet")

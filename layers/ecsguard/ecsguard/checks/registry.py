@@ -55,6 +55,15 @@ class Check:
     needs_facts: bool = False
     # Modes other than off/notify this check supports (block is always possible for a definition).
     remediable: bool = False
+    # What the check corresponds to elsewhere (for the parity table and docs/checks): AWS Config managed
+    # rule identifiers, Security Hub control ids (ECS.n), Control Tower proactive control ids (CT.ECS.PR.n),
+    # Prowler check ids. Empty when nothing corresponds.
+    config_rules: tuple[str, ...] = ()
+    security_hub: tuple[str, ...] = ()
+    control_tower: tuple[str, ...] = ()
+    prowler: tuple[str, ...] = ()
+    # The AWS read calls the check may make through its facts ("ecr:DescribeImages"), for docs and budgets.
+    aws_calls: tuple[str, ...] = ()
 
     def finding(
         self,
@@ -82,6 +91,34 @@ class Check:
             data=extra,
         )
 
+    def unverified(
+        self,
+        context: CheckContext,
+        what: str,
+        *,
+        container: str | None = None,
+        field: str | None = None,
+        reason: str = "",
+    ) -> Finding:
+        """A finding that says the check could not get its facts: never a silent pass, never a page.
+
+        ``what`` says what could not be verified ("whether role x may read secret y"); ``reason`` says why
+        (an error code, never a value). Severity ``info``, ``data["unverified"] = True``.
+        """
+        because = f" ({reason})" if reason else ""
+        return self.finding(
+            context,
+            f"Could not verify {what}{because}.",
+            container=container,
+            field=field,
+            severity="info",
+            remediation=(
+                "Nothing to fix in the task definition. ecsguard could not read what this check needs; give its role "
+                "the read permission named in the reason, or check by hand."
+            ),
+            unverified=True,
+        )
+
     def run(self, task_definition: TaskDefinition, context: CheckContext) -> list[Finding]:
         return list(self.function(task_definition, context))
 
@@ -101,6 +138,11 @@ def check(
     default_mode: str = "notify",
     needs_facts: bool = False,
     remediable: bool = False,
+    config_rules: tuple[str, ...] = (),
+    security_hub: tuple[str, ...] = (),
+    control_tower: tuple[str, ...] = (),
+    prowler: tuple[str, ...] = (),
+    aws_calls: tuple[str, ...] = (),
 ) -> Callable[[CheckFunction], Check]:
     """Register a check function with its metadata; returns the :class:`Check`."""
     if severity not in SEVERITIES:
@@ -123,6 +165,11 @@ def check(
             function=function,
             needs_facts=needs_facts,
             remediable=remediable,
+            config_rules=tuple(config_rules),
+            security_hub=tuple(security_hub),
+            control_tower=tuple(control_tower),
+            prowler=tuple(prowler),
+            aws_calls=tuple(aws_calls),
         )
         REGISTRY[id] = registered
         return registered

@@ -53,7 +53,9 @@ def process_registration(
         logger.info("event skipped", extra={"reason": str(skip)})
         return {"status": "skipped", "reason": str(skip)}
 
-    findings, exempted = evaluate(td, settings, facts or AwsFacts(clients), call.region)
+    findings, exempted = evaluate(
+        td, settings, facts or AwsFacts(clients, state_table=settings.state_table), call.region
+    )
     report = Report(
         task_definition=td,
         account=call.account,
