@@ -9,6 +9,7 @@ import logging
 import pytest
 
 from ecsguard.aws import Clients
+from ecsguard.checks import load_all
 from ecsguard.delivery import lambda_context
 from ecsguard.handlers import make_registration_handler
 from ecsguard.policy import Settings
@@ -337,3 +338,32 @@ def test_region_ecsguard_may_not_read_is_skipped_not_retried(account: Account, m
     assert result["status"] == "checked"
     assert result["findings"] == [] and result["actions"] == []
     assert log_groups(account, "eu-west-1") == {}
+
+
+def _low_only_event() -> dict:
+    """The clean event with its log configuration removed: logging-disabled (low) is its only finding."""
+    event = load_event("clean")
+    for container in event["detail"]["requestParameters"]["containerDefinitions"]:
+        container.pop("logConfiguration", None)
+    event["detail"]["responseElements"]["taskDefinition"]["containerDefinitions"] = event["detail"][
+        "requestParameters"
+    ]["containerDefinitions"]
+    return event
+
+
+def test_advice_below_notify_min_severity_sends_no_message(account: Account):
+    event = _low_only_event()
+    account.register(event)
+    only = {"logging-disabled"}
+    modes = {c: "off" for c in load_all() if c not in only}
+
+    result = run(event, account, modes=modes, state_table=account.table)
+
+    assert [f["check"] for f in result["findings"]] == ["logging-disabled"] * len(result["findings"])
+    assert result["findings"] and result["messageId"] is None
+    assert account.messages() == []
+    # The same definition pages when the stack lowers the threshold.
+    lowered = run(event, account, modes=modes, notify_min_severity="low")
+    assert lowered["messageId"]
+    [message] = account.messages()
+    assert message["Subject"].startswith("[ecsguard] LOW: ")

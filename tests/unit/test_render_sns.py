@@ -102,3 +102,53 @@ def test_huge_reports_fit_in_one_sns_message():
     assert len(message_body(n).encode()) < 256 * 1024
     assert n.document["truncatedFindings"] > 0
     assert "more findings" in n.text
+
+
+def test_findings_of_one_check_share_one_explanation_and_one_fix():
+    """Four credentials in one container: the fix is said once, each place and fingerprint under it."""
+    names = ["DB_PASSWORD", "API_TOKEN", "STRIPE_KEY", "JWT_SECRET"]
+    findings = [
+        Finding(
+            check="plaintext-secret",
+            severity="high",
+            target="orders-api:7",
+            message=f"Container 'web' has a plaintext credential in environment.{name}.",
+            remediation=(
+                "Rotate this credential now. "
+                f'Then move {name} to `secrets` as {{"name": "{name}", "valueFrom": "<arn>"}}. '
+                f"If it is not a credential, add its fingerprint sha256:{i:064x} (or the variable name) to the allowlist."
+            ),
+            container="web",
+            field=f"environment.{name}",
+            fingerprint=f"sha256:{i:064x}",
+            docs="https://docs.aws.amazon.com/x",
+        )
+        for i, name in enumerate(names)
+    ]
+    n = render(report(findings))
+    assert n.text.count("Fix: ") == 1
+    assert n.text.count("Rotate this credential now") == 1
+    assert 'Then move <name> to `secrets` as {"name": "<name>"' in n.text
+    assert n.text.count("Docs: ") == 1
+    assert "plaintext-secret: " in n.text and ": 4 findings" in n.text
+    for i, name in enumerate(names):
+        assert f"Where: container web, field environment.{name}" in n.text
+        assert f"Fingerprint: sha256:{i:064x}" in n.text
+    assert len(n.document["findings"]) == 4  # the JSON keeps every finding, each with its own fix
+    assert n.document["findings"][1]["remediation"].count("API_TOKEN") == 2
+
+
+def test_worst_check_first_and_advice_below_the_threshold_in_short():
+    findings = [
+        finding("root-filesystem-writable", "low", message="Container 'web' can write its root filesystem."),
+        finding("logging-disabled", "low", message="Container 'web' has no log configuration."),
+        finding("plaintext-secret", "high"),
+    ]
+    text = render(report(findings), min_severity="medium").text
+    assert text.index("1. [HIGH] plaintext-secret") < text.index("Also found (below medium")
+    also = text[text.index("Also found") :]
+    assert " - [LOW] root-filesystem-writable" in also and " - [LOW] logging-disabled" in also
+    assert "(web)" in also
+    # With the threshold at low, every check gets its full block.
+    full = render(report(findings), min_severity="low").text
+    assert "Also found" not in full and "2. [LOW]" in full and "3. [LOW]" in full

@@ -3,6 +3,10 @@
 Duplicate EventBridge deliveries (at-least-once) must cause one action and one message, so the
 actions and the notification run together through ``once`` (idempotency on ecsguard's state
 table, keyed on CloudTrail's eventID). A duplicate gets the first delivery's outcome back.
+
+Who is paged: a message is sent when a finding is at or above ``NotifyMinSeverity`` or when
+ecsguard changed something (or failed to); findings below it (hardening advice) never send one on
+their own, but are listed in every message that is sent.
 """
 
 from __future__ import annotations
@@ -37,10 +41,19 @@ def act_and_notify_once(
     acting or publishing again. Fills ``report.actions`` and ``report.message_id``.
     """
 
+    paging = any(settings.pages(f.severity) for f in report.findings)
+    acting = any(mode in ("remediate", "block") for mode in report.modes.values())
+    if not paging and not acting:
+        logger.info(
+            "nothing to send: every finding is below NotifyMinSeverity", extra={"min": settings.notify_min_severity}
+        )
+        return
+
     def work() -> dict:
         report.actions = take_actions()
-        if settings.topic_arn:
-            notification = sns.render(report)
+        worth_telling = paging or any(a.changed or not a.ok for a in report.actions)
+        if settings.topic_arn and worth_telling:
+            notification = sns.render(report, min_severity=settings.notify_min_severity)
             report.message_id = actions.publish_notification(
                 clients,
                 topic_arn=settings.topic_arn,
@@ -48,7 +61,7 @@ def act_and_notify_once(
                 message=sns.message_body(notification),
                 attributes=notification.attributes,
             )
-        else:
+        elif worth_telling:
             logger.warning("findings not published: no topic configured (ECSGUARD_TOPIC_ARN)")
         return {"actions": [asdict(a) for a in report.actions], "messageId": report.message_id}
 

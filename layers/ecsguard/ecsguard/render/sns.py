@@ -10,11 +10,13 @@ values, so nothing here has any to redact; the tests prove it with canary values
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from ..checks import SEVERITIES, load_all
-from ..model import Report
+from ..model import Finding, Report
 
 SUBJECT_LIMIT = 99  # SNS: ASCII, no line breaks, fewer than 100 characters
 MESSAGE_LIMIT = 240_000  # SNS allows 256 KiB for the whole message; keep room for the envelope
@@ -98,7 +100,139 @@ def _finding_document(report: Report, finding: Any) -> dict[str, Any]:
     return {k: v for k, v in document.items() if v is not None}
 
 
-def render(report: Report, *, finding_limit: int = 100) -> Notification:
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z`\"'(])")
+
+
+def _sentences(text: str) -> list[str]:
+    return [part.strip() for part in _SENTENCE.split(text or "") if part.strip()]
+
+
+def _where(finding: Finding) -> str:
+    return ", ".join(
+        part
+        for part in (
+            f"container {finding.container}" if finding.container else "",
+            f"field {finding.field}" if finding.field else "",
+        )
+        if part
+    )
+
+
+def group_by_check(findings: Sequence[Finding]) -> list[list[Finding]]:
+    """Findings grouped by check, worst group first (then in the order the checks first appear)."""
+    groups: dict[str, list[Finding]] = {}
+    for finding in findings:
+        groups.setdefault(finding.check, []).append(finding)
+    ordered = sorted(
+        enumerate(groups.values()),
+        key=lambda item: (min(SEVERITIES.index(f.severity) for f in item[1] if f.severity in SEVERITIES), item[0]),
+    )
+    return [group for _, group in ordered]
+
+
+def _placeholders(finding: Finding) -> list[tuple[str, str]]:
+    """What differs between findings of one check: their own name, container and fingerprint."""
+    pairs = []
+    if finding.fingerprint:
+        pairs.append((finding.fingerprint, "<fingerprint>"))
+    name = (finding.field or "").rsplit(".", 1)[-1]
+    if len(name) >= 3 and not name.endswith("]"):
+        pairs.append((name, "<name>"))
+    if finding.container and len(finding.container) >= 3:
+        pairs.append((finding.container, "<container>"))
+    return pairs
+
+
+def _generic(sentence: str, finding: Finding) -> str:
+    for value, placeholder in _placeholders(finding):
+        sentence = sentence.replace(value, placeholder)
+    return sentence
+
+
+def _common_fix(group: Sequence[Finding], check: Any) -> tuple[str, list[list[str]]]:
+    """(the fix every finding of the group shares, each finding's own extra sentences).
+
+    Findings of one check usually share their fix word for word except for their own details (the
+    variable name, the container, a fingerprint): those sentences are said once, with the detail as a
+    placeholder, and what is really particular to a finding is said under it.
+    """
+    if len(group) == 1:
+        return group[0].remediation, [[]]
+    per_finding = [[_generic(s, f) for s in _sentences(f.remediation)] for f in group]
+    common = [s for s in per_finding[0] if all(s in other for other in per_finding[1:])]
+    if not common:
+        return (check.remediation if check else ""), [_sentences(f.remediation) for f in group]
+    extras = [
+        [
+            original
+            for original, generic in zip(_sentences(f.remediation), generics, strict=True)
+            if generic not in common
+        ]
+        for f, generics in zip(group, per_finding, strict=True)
+    ]
+    return " ".join(common), extras
+
+
+def finding_lines(report: Report, findings: Sequence[Finding], *, min_severity: str = "medium") -> list[str]:
+    """The findings for people: one block per check (why, fix, docs once), then where it applies.
+
+    Checks at or above ``min_severity`` come first, in full; hardening advice below it follows in
+    short form (it never sends a message on its own, but belongs in one that is sent).
+    """
+    threshold = SEVERITIES.index(min_severity) if min_severity in SEVERITIES else len(SEVERITIES)
+    catalogue = load_all()
+    lines: list[str] = []
+    advice: list[list[Finding]] = []
+    number = 0
+    for group in group_by_check(findings):
+        worst = worst_severity([f.severity for f in group])
+        if SEVERITIES.index(worst) > threshold:
+            advice.append(group)
+            continue
+        number += 1
+        check = catalogue.get(group[0].check)
+        mode = report.modes.get(group[0].check, "notify")
+        count = f": {len(group)} findings" if len(group) > 1 else ""
+        lines.append(
+            f"{number}. [{worst.upper()}] {group[0].check}: {check.title if check else ''} (mode {mode}){count}"
+        )
+        if check and len(group) > 1:
+            lines.append(f"   Why: {check.rationale}")
+        fix, extras = _common_fix(group, check)
+        for finding, extra in zip(group, extras, strict=True):
+            bullet = "   - " if len(group) > 1 else "   "
+            indent = "     " if len(group) > 1 else "   "
+            where = _where(finding)
+            if where:
+                lines.append(f"{bullet}Where: {where}")
+                lines.append(f"{indent}{finding.message}")
+            else:
+                lines.append(f"{bullet}{finding.message}")
+            if finding.evidence and finding.evidence not in finding.message:
+                lines.append(f"{indent}Evidence (redacted): {finding.evidence}")
+            if extra:
+                lines.append(f"{indent}{' '.join(extra)}")
+            elif len(group) > 1 and finding.fingerprint and "<fingerprint>" in fix:
+                lines.append(f"{indent}Fingerprint: {finding.fingerprint}")
+        lines.append(f"   Fix: {fix}")
+        if group[0].docs:
+            lines.append(f"   Docs: {group[0].docs}")
+        lines.append("")
+    if advice:
+        lines.append(f"Also found (below {min_severity}: advice that never sends a message on its own):")
+        for group in advice:
+            check = catalogue.get(group[0].check)
+            places = sorted({f.container or f.field or "" for f in group} - {""})
+            where = f" ({', '.join(places)})" if places else ""
+            worst = worst_severity([f.severity for f in group])
+            lines.append(f" - [{worst.upper()}] {group[0].check}: {check.title if check else group[0].message}{where}")
+            if len(group) == 1 and check and group[0].data.get("unverified"):
+                lines.append(f"   {group[0].message}")
+        lines.append("")
+    return lines
+
+
+def render(report: Report, *, finding_limit: int = 100, min_severity: str = "medium") -> Notification:
     findings = report.findings[:finding_limit]
     more = len(report.findings) - len(findings)
     action = overall_action(report)
@@ -120,29 +254,7 @@ def render(report: Report, *, finding_limit: int = 100) -> Notification:
         f"Action:      {action}",
         "",
     ]
-    for number, finding in enumerate(findings, 1):
-        check = load_all().get(finding.check)
-        mode = report.modes.get(finding.check, "notify")
-        lines.append(
-            f"{number}. [{finding.severity.upper()}] {finding.check}: {check.title if check else ''} (mode {mode})"
-        )
-        where = ", ".join(
-            part
-            for part in (
-                f"container {finding.container}" if finding.container else "",
-                f"field {finding.field}" if finding.field else "",
-            )
-            if part
-        )
-        if where:
-            lines.append(f"   Where: {where}")
-        lines.append(f"   {finding.message}")
-        if finding.evidence and finding.evidence not in finding.message:
-            lines.append(f"   Evidence (redacted): {finding.evidence}")
-        lines.append(f"   Fix: {finding.remediation}")
-        if finding.docs:
-            lines.append(f"   Docs: {finding.docs}")
-        lines.append("")
+    lines += finding_lines(report, findings, min_severity=min_severity)
     if more:
         lines += [f"... and {more} more finding{'s' if more != 1 else ''} (see the JSON message).", ""]
     if report.actions:
@@ -193,7 +305,7 @@ def render(report: Report, *, finding_limit: int = 100) -> Notification:
     }
     notification = Notification(subject(report), "\n".join(lines), document, attributes)
     if finding_limit > 5 and len(message_body(notification).encode("utf-8")) > MESSAGE_LIMIT:
-        return render(report, finding_limit=finding_limit // 2)
+        return render(report, finding_limit=finding_limit // 2, min_severity=min_severity)
     return notification
 
 

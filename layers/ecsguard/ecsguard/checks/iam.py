@@ -1,0 +1,3 @@
+"""Iam: checks of this concern (being written)."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Resources: checks of this concern (being written)."""
+
+from __future__ import annotations
