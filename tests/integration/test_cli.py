@@ -359,3 +359,30 @@ def test_health_check_command_is_scanned(tmp_path, capsys):
     out = capsys.readouterr().out
     assert [f["field"] for f in json.loads(out)["findings"]] == ["healthCheck.command[1]"]
     assert CANARY not in out
+
+
+def test_scan_with_aws_also_runs_the_checks_that_read_the_account(tmp_path, capsys, account: Account):
+    """--aws reads the account (here moto): the missing log group is found only then; offline says nothing of it."""
+    request = load_event("missing-log-group")["detail"]["requestParameters"]
+    path = write(tmp_path, "taskdef.json", request)
+    modes = "logging-disabled=off"
+
+    main(["scan", "--format", "json", "--modes", modes, path])
+    offline = {f["check"] for f in json.loads(capsys.readouterr().out)["findings"]}
+    main(["scan", "--aws", "--region", "us-east-1", "--format", "json", "--modes", modes, path])
+    online = {f["check"] for f in json.loads(capsys.readouterr().out)["findings"]}
+
+    assert "log-group-missing" not in offline
+    assert "log-group-missing" in online
+
+
+def test_scan_with_aws_that_fails_prints_one_line_not_a_traceback(tmp_path, capsys):
+    request = load_event("missing-log-group")["detail"]["requestParameters"]
+    path = write(tmp_path, "taskdef.json", request)
+
+    code = main(["scan", "--aws", "--region", "us-east-1", "--endpoint-url", "http://127.0.0.1:9", path])
+
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith("ecsguard: error: ") and len(err.strip().splitlines()) == 1
+    assert "Traceback" not in err

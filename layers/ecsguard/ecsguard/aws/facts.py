@@ -45,6 +45,14 @@ class AwsFacts(EcrFacts, IamFacts, RoleInventoryFacts):
         self._state_table = state_table
         self._log_groups: dict[tuple[str, str], bool | None] = {}
 
+    def _region_exists(self, service: str, region: str) -> bool:
+        """Is ``region`` one botocore knows for ``service`` in any partition (aws, aws-cn, aws-us-gov, ...)?"""
+        session = self._clients.session
+        return any(
+            region in session.get_available_regions(service, partition_name=partition)
+            for partition in session.get_available_partitions()
+        )
+
     def log_group_exists(self, region: str, name: str) -> bool | None:
         key = (region, name)
         if key not in self._log_groups:
@@ -59,7 +67,9 @@ class AwsFacts(EcrFacts, IamFacts, RoleInventoryFacts):
                 )
                 self._log_groups[key] = None
             except EndpointConnectionError:
-                logger.warning("no CloudWatch Logs endpoint", extra={"region": region})
+                if self._region_exists("logs", region):
+                    raise  # a real region that did not answer: transient, retried (never a false clean)
+                logger.warning("no CloudWatch Logs endpoint: not a region this SDK knows", extra={"region": region})
                 self._log_groups[key] = None
             else:
                 groups = response.get("logGroups", [])

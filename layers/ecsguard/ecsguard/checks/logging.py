@@ -62,6 +62,7 @@ def awslogs_destination(container: Container, default_region: str | None) -> tup
     default_mode="remediate",
     needs_facts=True,
     remediable=True,
+    aws_calls=("logs:DescribeLogGroups",),
 )
 def log_group_missing(task_definition: TaskDefinition, context: CheckContext) -> Iterator[Finding]:
     assert context.facts is not None
@@ -100,6 +101,10 @@ def log_group_missing(task_definition: TaskDefinition, context: CheckContext) ->
         "awslogs-stream-prefix, or route logs through a FireLens sidecar."
     ),
     docs=DOCS_LOGCONFIG,
+    config_rules=("ecs-task-definition-log-configuration",),
+    security_hub=("ECS.9",),
+    control_tower=("CT.ECS.PR.5",),
+    prowler=("ecs_task_definitions_logging_enabled",),
 )
 def logging_disabled(task_definition: TaskDefinition, context: CheckContext) -> Iterator[Finding]:
     # On Fargate nothing keeps the output; on EC2 Docker's default driver keeps it on the instance only.

@@ -124,6 +124,10 @@ def _how_to_move(field: str) -> str:
     ),
     docs=DOCS,
     remediable=True,
+    config_rules=("ecs-no-environment-secrets",),
+    security_hub=("ECS.8",),
+    control_tower=("CT.ECS.PR.12",),
+    prowler=("ecs_task_definitions_no_environment_secrets",),
 )
 def plaintext_secret(task_definition: TaskDefinition, context: CheckContext) -> Iterator[Finding]:
     for container in task_definition.containers:

@@ -30,7 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ecsguard", description="Guard Amazon ECS task definitions.")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    scan = sub.add_parser("scan", help="check task-definition JSON files (no AWS access)")
+    scan = sub.add_parser("scan", help="check task-definition files (no AWS access unless --aws)")
     scan.add_argument(
         "files",
         nargs="+",
@@ -41,6 +41,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--format", choices=("text", "json", "sarif"), default="text", help="sarif: for GitHub code scanning"
     )
     scan.add_argument("--modes", help="check modes, e.g. logging-disabled=off (default: ECSGUARD_MODES)")
+    scan.add_argument(
+        "--aws", action="store_true", help="also run the checks that read the account (read-only, your credentials)"
+    )
+    scan.add_argument("--profile", help="AWS profile for --aws")
+    scan.add_argument("--region", help="region the definitions are registered in (default: the environment's)")
+    scan.add_argument("--endpoint-url", help="with --aws: send every AWS call here (e.g. a moto server)")
     scan.set_defaults(func=cmd_scan)
 
     deliver_parser = sub.add_parser("deliver", help="run an EventBridge event through the stack's handler in-process")

@@ -25,6 +25,11 @@ def cmd_checks(args: argparse.Namespace) -> int:
                     "rationale": c.rationale,
                     "remediation": c.remediation,
                     "docs": c.docs,
+                    "configRules": list(c.config_rules),
+                    "securityHub": list(c.security_hub),
+                    "controlTower": list(c.control_tower),
+                    "prowler": list(c.prowler),
+                    "awsCalls": list(c.aws_calls),
                 }
                 for c in checks.values()
             ],

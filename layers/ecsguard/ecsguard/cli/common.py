@@ -94,3 +94,13 @@ def settings_from_args(args: argparse.Namespace, **overrides: str) -> Settings:
         environ["ECSGUARD_MODES"] = args.modes
     environ.update({k: v for k, v in overrides.items() if v})
     return Settings.from_env(environ)
+
+
+def aws_error(exc: Exception) -> str:
+    """One line for a failed AWS call: the operation and the error code, never a traceback or a value."""
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        error = response.get("Error", {})
+        operation = getattr(exc, "operation_name", "an AWS call")
+        return f"{operation} failed: {error.get('Code', 'Error')} ({error.get('Message', '')})".strip()
+    return f"AWS could not be reached: {type(exc).__name__}: {exc}"

@@ -1,6 +1,7 @@
 """The scan flow: task-definition documents checked before they are registered (``ecsguard scan``).
 
-No AWS access: the checks that need facts are skipped, nothing is acted on, nothing is sent.
+Without facts (the default) no AWS access: the checks that need the account are skipped. With facts
+(``ecsguard scan --aws``) they run too, read-only. Nothing is acted on, nothing is sent.
 A document that could not be parsed still gets the text-level secret scan, because a hard-coded
 password in a file the other checks cannot read is still a leak.
 """
@@ -11,15 +12,22 @@ from dataclasses import replace
 from typing import Any
 
 from ..checks.secrets import secrets_in_text
+from ..facts import Facts
 from ..model import Finding, task_definitions_in
 from ..policy import Settings, evaluate
 
 
-def scan_document(path: str, document: Any, settings: Settings) -> list[Finding]:
-    """Findings for every task definition in one parsed document; raises DocumentError if it holds none."""
+def scan_document(
+    path: str, document: Any, settings: Settings, *, facts: Facts | None = None, region: str | None = None
+) -> list[Finding]:
+    """Findings for every task definition in one parsed document; raises DocumentError if it holds none.
+
+    ``region`` is where the definition would be registered (image-cross-region, log groups without
+    an awslogs-region); a definition's own ARN wins when it has one.
+    """
     findings: list[Finding] = []
     for resource, task_definition in task_definitions_in(document):
-        kept, _exempted = evaluate(task_definition, settings, None, None, target=path)
+        kept, _exempted = evaluate(task_definition, settings, facts, task_definition.region or region, target=path)
         findings.extend(
             replace(finding, message=f"{finding.message} (resource {resource})") if resource else finding
             for finding in kept
