@@ -30,7 +30,7 @@ __all__ = [
 ]
 
 # The concern modules, in the order their checks run and are listed.
-CONCERNS = ("logging", "secrets", "iam", "images", "resources", "runtime")
+CONCERNS = ("logging", "secrets", "iam", "images", "resources", "runtime", "storage")
 
 
 def load_all() -> Mapping[str, Check]:
