@@ -25,7 +25,7 @@ def _volumes(task_definition: TaskDefinition) -> list[Mapping]:
     rationale=(
         "An EFS volume without transitEncryption is mounted over plain NFS: the files the task reads and writes "
         "cross the network unencrypted. Same verdict as AWS Config's ecs-task-definition-efs-encryption-enabled "
-        "(any EFS volume whose transitEncryption is not ENABLED), applied to every revision ecsguard sees rather "
+        "and Security Hub's ECS.18 (any EFS volume whose transitEncryption is not ENABLED), applied to every revision ecsguard sees rather "
         "than the latest active one."
     ),
     remediation=(
@@ -34,6 +34,7 @@ def _volumes(task_definition: TaskDefinition) -> list[Mapping]:
     ),
     docs=DOCS_EFS,
     config_rules=("ecs-task-definition-efs-encryption-enabled",),
+    security_hub=("ECS.18",),
 )
 def efs_transit_encryption_disabled(task_definition: TaskDefinition, context: CheckContext) -> Iterator[Finding]:
     for index, volume in enumerate(_volumes(task_definition)):
