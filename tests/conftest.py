@@ -23,6 +23,25 @@ REGION = "us-east-1"
 ACCOUNT = "123456789012"  # moto's default account, also the account of every events/ file
 
 
+# The checks of the first release. Tests written about them (log groups, secrets, the CLI's plumbing) run with
+# only these on, so a new check in the catalogue does not change what they assert; the whole catalogue has its
+# own end-to-end tests (tests/integration/test_catalogue.py).
+FIRST_CATALOGUE = frozenset({"log-group-missing", "logging-disabled", "awslogs-options-invalid", "plaintext-secret"})
+
+
+def only_modes(checks: frozenset[str] = FIRST_CATALOGUE) -> dict[str, str]:
+    """Modes that turn every check off but ``checks`` (left at their defaults)."""
+    from ecsguard.checks import load_all
+
+    return {check: "off" for check in load_all() if check not in checks}
+
+
+def only_modes_text(checks: frozenset[str] = FIRST_CATALOGUE, **extra: str) -> str:
+    """The same as an ECSGUARD_MODES / --modes value, with ``extra`` check=mode pairs on top."""
+    modes = {**only_modes(checks), **{k.replace("_", "-"): v for k, v in extra.items()}}
+    return ",".join(f"{check}={mode}" for check, mode in sorted(modes.items()))
+
+
 def load_event(name: str, flow: str = "register_task_definition") -> dict[str, Any]:
     return json.loads((EVENTS / flow / f"{name}.json").read_text())
 

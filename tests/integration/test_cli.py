@@ -6,11 +6,20 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
+
 from ecsguard.cli import main
 
-from conftest import CORPUS, EVENTS, ROOT, Account, load_event
+from conftest import CORPUS, EVENTS, ROOT, Account, load_event, only_modes_text
 
 CANARY = "CanaryPw-3c2b1a09f8e7-DoNotLeak"
+
+
+@pytest.fixture(autouse=True)
+def _first_catalogue(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests are about the command's plumbing and the first four checks: the rest of the catalogue is off
+    (tests/integration/test_catalogue.py runs the whole catalogue through the same command)."""
+    monkeypatch.setenv("ECSGUARD_MODES", only_modes_text())
 
 
 def write(tmp_path: Path, name: str, document) -> str:
@@ -79,8 +88,15 @@ def test_describe_output_and_ignore_tag(tmp_path, capsys):
 
 def test_modes_option_turns_checks_off(tmp_path, capsys):
     path = write(tmp_path, "c.json", [{"name": "web", "image": "nginx"}])
-    assert main(["scan", path]) == 1
-    assert main(["scan", "--modes", "logging-disabled=off", path]) == 0
+    assert main(["scan", "--fail-on", "low", path]) == 1  # logging-disabled is low: it fails only a strict gate
+    assert main(["scan", "--fail-on", "low", "--modes", only_modes_text(logging_disabled="off"), path]) == 0
+
+
+def test_findings_below_fail_on_are_printed_but_do_not_fail_the_gate(tmp_path, capsys):
+    path = write(tmp_path, "c.json", [{"name": "web", "image": "nginx"}])
+    assert main(["scan", path]) == 0  # default --fail-on: NotifyMinSeverity, medium
+    assert "logging-disabled" in capsys.readouterr().out
+    assert main(["scan", "--fail-on", "info", path]) == 1
 
 
 def test_bad_configuration_is_exit_2_naming_the_variable(tmp_path, capsys, monkeypatch):

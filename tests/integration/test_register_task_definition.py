@@ -15,13 +15,14 @@ from ecsguard.handlers import make_registration_handler
 from ecsguard.policy import Settings
 from ecsguard.rules import load_template
 
-from conftest import ACCOUNT, REGION, Account, load_event
+from conftest import ACCOUNT, REGION, Account, load_event, only_modes
 
 CONTEXT = lambda_context("RegisterTaskDefinitionFunction")
 
 
 def run(event, account: Account, **settings_kwargs):
     settings_kwargs.setdefault("topic_arn", account.topic_arn)
+    settings_kwargs.setdefault("modes", only_modes())  # the log-group and secret checks these tests are about
     handler = make_registration_handler(settings=Settings(**settings_kwargs), clients=Clients())
     return handler(event, CONTEXT)
 

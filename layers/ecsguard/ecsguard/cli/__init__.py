@@ -1,7 +1,7 @@
 """The ``ecsguard`` command: a thin layer over the flows and renderers.
 
-* ``ecsguard scan FILE...``: run every check that needs no AWS access on task-definition JSON
-  files before they are registered (exit 0 clean, 1 findings, 2 an input could not be read).
+* ``ecsguard scan FILE...``: run the checks on task-definition files before they are registered
+  (exit 0 when nothing is at or above ``--fail-on``, 1 when something is, 2 an input could not be read).
 * ``ecsguard deliver EVENT.json``: route an EventBridge event through the rule patterns of
   ``template.yaml`` and run the matching handler in-process against AWS or ``--endpoint-url``.
 * ``ecsguard demo``: the whole flow against a local moto server.
@@ -41,6 +41,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--format", choices=("text", "json", "sarif"), default="text", help="sarif: for GitHub code scanning"
     )
     scan.add_argument("--modes", help="check modes, e.g. logging-disabled=off (default: ECSGUARD_MODES)")
+    scan.add_argument(
+        "--fail-on",
+        choices=("critical", "high", "medium", "low", "info"),
+        help="exit 1 when a finding is at or above this severity (default: ECSGUARD_NOTIFY_MIN_SEVERITY or medium)",
+    )
     scan.add_argument(
         "--aws", action="store_true", help="also run the checks that read the account (read-only, your credentials)"
     )

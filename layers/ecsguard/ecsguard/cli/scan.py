@@ -2,7 +2,8 @@
 
 Without ``--aws``, every check that needs no AWS access; with ``--aws`` (the user's credentials,
 ``--profile``, ``--region``, ``--endpoint-url``) the ones that read the account too, read-only.
-Exit 0 clean, 1 findings, 2 an input could not be read or AWS could not be read.
+Exit 0 when no finding is at or above ``--fail-on`` (default: NotifyMinSeverity, ``medium``; lower
+findings are printed but do not fail a CI gate), 1 when one is, 2 when an input or AWS could not be read.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from ..checks import SEVERITIES
 from ..facts import Facts
 from ..flows.scan import scan_document, scan_text
 from ..model import DocumentError, Finding
@@ -100,4 +102,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
         )
     if errors:
         return EXIT_INPUT
-    return EXIT_FINDINGS if findings else EXIT_CLEAN
+    fail_on = args.fail_on or settings.notify_min_severity
+    failing = [
+        f for f in findings if f.severity in SEVERITIES and SEVERITIES.index(f.severity) <= SEVERITIES.index(fail_on)
+    ]
+    return EXIT_FINDINGS if failing else EXIT_CLEAN

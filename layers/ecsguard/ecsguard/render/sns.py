@@ -135,9 +135,13 @@ def _placeholders(finding: Finding) -> list[tuple[str, str]]:
     pairs = []
     if finding.fingerprint:
         pairs.append((finding.fingerprint, "<fingerprint>"))
-    name = (finding.field or "").rsplit(".", 1)[-1]
-    if len(name) >= 3 and not name.endswith("]"):
-        pairs.append((name, "<name>"))
+    # Only a data key is a finding's own name (environment.DB_PASSWORD, logConfiguration.options.token);
+    # a field such as "user" or "linuxParameters.capabilities.add" is the same word in every finding's fix.
+    field = finding.field or ""
+    if re.search(r"(^|\.)(environment|options|secrets|secretOptions)\.[^.]+$", field):
+        name = field.rsplit(".", 1)[-1]
+        if len(name) >= 3:
+            pairs.append((name, "<name>"))
     if finding.container and len(finding.container) >= 3:
         pairs.append((finding.container, "<container>"))
     return pairs
