@@ -149,6 +149,8 @@ STAR_RESOURCE_ALLOWED = {
     "ecs:ListServices": "no resource type (only the ecs:cluster condition key)",
     "ecs:ListTaskDefinitions": "list action, no resource type",
     "logs:DescribeLogGroups": "list action, no resource type",
+    "ecr:DescribePullThroughCacheRules": "the Service Authorization Reference lists no resource type for it",
+    "ssm:DescribeParameters": "list action, no resource type",
 }
 
 # Exactly what the RegisterTaskDefinition function calls (DESIGN: every role allows only the calls
@@ -165,10 +167,24 @@ REGISTER_TASK_DEFINITION_ACTIONS = {
     "ecs:ListTaskDefinitions",
     "ecs:ListTagsForResource",
     "iam:PassRole",
+    "iam:GetRole",
+    "iam:ListRolePolicies",
+    "iam:ListAttachedRolePolicies",
+    "iam:SimulatePrincipalPolicy",
+    "iam:GetPolicy",
+    "iam:GetPolicyVersion",
+    "ssm:DescribeParameters",
+    "kms:DescribeKey",
+    "kms:GetKeyPolicy",
     "iam:GetRolePolicy",
     "iam:PutRolePolicy",
     "iam:DeleteRolePolicy",
     "logs:DescribeLogGroups",
+    "ecr:DescribeImages",
+    "ecr:BatchGetImage",
+    "ecr:GetDownloadUrlForLayer",
+    "ecr:DescribeRepositories",
+    "ecr:DescribePullThroughCacheRules",
     "logs:CreateLogGroup",
     "logs:PutRetentionPolicy",
     "logs:TagResource",
@@ -217,7 +233,6 @@ RUN_TASK_ACTIONS = {
 }
 CONDITIONAL_ACTIONS = {
     "ecs:DeleteTaskDefinitions": ("DeleteLeakingRevision", "true"),
-    "iam:GetRolePolicy": ("GrantExecutionRole", "true"),
     "iam:PutRolePolicy": ("GrantExecutionRole", "true"),
     "iam:DeleteRolePolicy": ("GrantExecutionRole", "true"),
 }

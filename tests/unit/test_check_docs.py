@@ -41,6 +41,6 @@ def test_metadata_is_complete(check_id: str):
     for rule in check.config_rules:
         assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", rule), rule
     for control in check.security_hub:
-        assert re.fullmatch(r"ECS\.\d+", control), control
+        assert re.fullmatch(r"(ECS|ECR|IAM|KMS)\.\d+", control), control
     for control in check.control_tower:
         assert re.fullmatch(r"CT\.ECS\.PR\.\d+", control), control

@@ -33,11 +33,26 @@ class EcrImage:
     repository: str
     region: str
     digest: str | None = None
-    size_bytes: int | None = None  # ECR's imageSizeInBytes: the compressed size of the layers
+    # Compressed size of the layers a pull downloads: ECR's imageSizeInBytes, or for a multi-platform image
+    # the layers of the platform entry that was read (see ``platform``); ECR's own figure is the largest entry.
+    size_bytes: int | None = None
     # The image's configured USER ("" = not set, i.e. root), and where ecsguard read it: "image config".
     user: str | None = None
     user_source: str | None = None
     found: bool = True
+    registry_id: str | None = None  # the account that owns the repository
+    tag: str | None = None  # the tag the reference named (None for a digest reference)
+    media_type: str | None = None  # imageManifestMediaType of what the reference names
+    # For a multi-platform image (manifest list / OCI index): the entry read, e.g. "linux/arm64" and why.
+    platform: str | None = None
+    # Why ``user`` is None when the image exists (an error code or a reason, never a value).
+    user_reason: str | None = None
+    # The repository's imageTagMutability (MUTABLE, IMMUTABLE, IMMUTABLE_WITH_EXCLUSION, MUTABLE_WITH_EXCLUSION)
+    # and whether this reference's tag can be overwritten; read only for moving tags (latest...), else None.
+    tag_mutability: str | None = None
+    tag_immutable: bool | None = None
+    # Why the reference was not found (ImageNotFoundException, RepositoryNotFoundException) when found=False.
+    not_found_reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +72,8 @@ class RoleFacts:
     arn: str
     exists: bool = True
     policies: tuple[PolicyDocument, ...] = ()
+    # The managed policy set as the role's permissions boundary (it caps what the policies grant), if any.
+    permissions_boundary: str | None = None
 
 
 class Facts(Protocol):
@@ -66,8 +83,11 @@ class Facts(Protocol):
         """True/False, or None when it cannot be known (region denied by an SCP, no endpoint...)."""
         ...
 
-    def ecr_image(self, image: str) -> EcrImage | Unknown | None:
-        """The ECR image an image reference names (None: not an ECR image reference)."""
+    def ecr_image(self, image: str, *, platform: str | None = None) -> EcrImage | Unknown | None:
+        """The ECR image an image reference names (None: not an ECR image reference).
+
+        ``platform`` (``linux/arm64``...) picks the entry of a multi-platform image for its USER.
+        """
         ...
 
     def pull_through_cache_prefixes(self, region: str) -> Mapping[str, str] | Unknown:
@@ -125,22 +145,38 @@ class StaticFacts:
             return None
         return (region, name) in self.log_groups
 
-    def ecr_image(self, image: str) -> EcrImage | Unknown | None:
-        if image in self.images:
+    def ecr_image(self, image: str, *, platform: str | None = None) -> EcrImage | Unknown | None:
+        # None for what is not an ECR private reference, as AwsFacts answers (placeholders included).
+        from .imageref import parse_image
+
+        ref = parse_image(image)
+        if ref is None or not ref.is_ecr:
+            return None
+        if not self.offline and image in self.images:
             return self.images[image]
         return self._unknown(f"image {image}")
 
     def pull_through_cache_prefixes(self, region: str) -> Mapping[str, str] | Unknown:
+        if self.offline:
+            return self._unknown("pull-through cache rules")
         if region in self.cache_rules:
             return self.cache_rules[region]
-        return {} if not self.offline and not self.cache_rules else self._unknown("pull-through cache rules")
+        # Rules given for other regions only: this region has none. No rules given at all: none anywhere.
+        return {}
 
     def role(self, role_arn: str) -> RoleFacts | Unknown:
         if role_arn in self.roles:
             return self.roles[role_arn]
         return self._unknown(f"role {role_arn}")
 
-    def simulate(self, role_arn: str, actions: Iterable[str], resources: Iterable[str]) -> Mapping[str, str] | Unknown:
+    def simulate(
+        self,
+        role_arn: str,
+        actions: Iterable[str],
+        resources: Iterable[str],
+        *,
+        context: Mapping[str, str] | None = None,  # condition keys (kms:ViaService...): ignored here
+    ) -> Mapping[str, str] | Unknown:
         if role_arn not in self.decisions:
             return self._unknown(f"policy simulation for {role_arn}")
         known = self.decisions[role_arn]
@@ -153,7 +189,10 @@ class StaticFacts:
     def secret_exists(self, value_from: str, region: str) -> bool | Unknown:
         if self.offline:
             return self._unknown(f"secret {value_from}")
-        return value_from in self.secrets
+        # A Secrets Manager ARN may carry :json-key:version-stage:version-id after the secret's own ARN.
+        parts = value_from.split(":")
+        base = ":".join(parts[:7]) if value_from.startswith("arn:") and parts[2:3] == ["secretsmanager"] else value_from
+        return value_from in self.secrets or base in self.secrets
 
     def families_using_role(self, role_arn: str) -> frozenset[str] | Unknown:
         if role_arn in self.role_families:

@@ -1,17 +1,47 @@
 """ecsguard's state: one DynamoDB table (``ECSGUARD_STATE_TABLE``) for everything it remembers.
 
-Today it holds the idempotency records that absorb duplicate EventBridge deliveries (Powertools
-idempotency, keyed on CloudTrail's ``eventID``); the role inventory, diagnosis de-duplication and
-the sweep's cache are to live in the same table under their own key prefixes.
+It holds the idempotency records that absorb duplicate EventBridge deliveries (Powertools
+idempotency, keyed on CloudTrail's ``eventID``: ids ``<function>#<hash>``) and the role inventory;
+diagnosis de-duplication and the sweep's cache are to live in the same table under their own key
+prefixes. Never a scan: every read is one item by its key.
+
+The role inventory (which task-definition families use which task role) is two kinds of item:
+
+* ``role#<role ARN>``: ``families`` (a string set), ``updated_at`` (ISO 8601), ``last_family``,
+  ``last_revision``;
+* ``family#<family>``: ``task_role`` (the family's role ARN as of its latest revision ecsguard saw),
+  ``revision``, ``updated_at``. It lets a family that moves to another role (or to none) leave the old
+  role's set, so the inventory does not accuse a family of a role it no longer uses.
+
+Role ARNs are normalised to ``arn:<partition>:iam::<account>:role/<name>`` (the path dropped: a role
+name is unique in its account, and ECS accepts a bare name too). The inventory knows what ecsguard has
+seen registered in this region since it was deployed (plus what the sweep adds); a family none of whose
+revisions is active any more stays listed until it registers a revision with another role.
 """
 
 from __future__ import annotations
 
+import logging
+import re
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
+
+from botocore.exceptions import ClientError, EndpointConnectionError
 
 from ..facts import Unknown
 from .clients import Clients
+
+logger = logging.getLogger(__name__)
+
+ROLE_PREFIX = "role#"
+FAMILY_PREFIX = "family#"
+# A definite "this table cannot be read here" (copied from aws/facts.py, which imports this module).
+_UNREADABLE = frozenset(
+    {"AccessDeniedException", "AccessDenied", "UnrecognizedClientException", "ResourceNotFoundException"}
+)
+_ROLE = re.compile(r"^arn:(aws[a-z-]*):iam::(\d{12}):role/(?:[\w+=,.@-]+/)*([\w+=,.@-]{1,64})$")
+_ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
 
 # Runs ``work`` at most once per key (duplicate EventBridge deliveries) and returns its result.
 Once = Callable[[str, Callable[[], dict[str, Any]]], dict[str, Any]]
@@ -53,8 +83,135 @@ class IdempotencyStore:
         return self._run(request={"key": key}, work=work)
 
 
+def normalise_role(role: str | None, account: str | None = None, partition: str = "aws") -> str | None:
+    """``arn:<partition>:iam::<account>:role/<name>`` for a role ARN (any path) or a bare role name; else None."""
+    if not role:
+        return None
+    role = role.strip()
+    match = _ROLE.match(role)
+    if match:
+        return f"arn:{match.group(1)}:iam::{match.group(2)}:role/{match.group(3)}"
+    if _ROLE_NAME.match(role) and account and re.fullmatch(r"\d{12}", account):
+        return f"arn:{partition}:iam::{account}:role/{role}"
+    return None
+
+
 class RoleInventoryFacts:
-    """Mixin of :class:`ecsguard.aws.facts.AwsFacts`: the role -> families inventory in the state table."""
+    """Mixin of :class:`ecsguard.aws.facts.AwsFacts`: the role -> families inventory in the state table.
+
+    One ``GetItem`` per role per invocation (cached), never a scan or a listing of the account.
+    """
+
+    _clients: Any
+    _state_table: str | None
 
     def families_using_role(self, role_arn: str) -> frozenset[str] | Unknown:
-        return Unknown("role inventory not implemented yet")
+        if not self._state_table:
+            return Unknown("role inventory: no state table configured (ECSGUARD_STATE_TABLE)")
+        role = normalise_role(role_arn)
+        if role is None:
+            return Unknown(f"role inventory: {role_arn!r} is not a role ARN")
+        cache = self.__dict__.setdefault("_role_families", {})
+        if role not in cache:
+            cache[role] = self._read_families(role)
+        return cache[role]
+
+    def _read_families(self, role: str) -> frozenset[str] | Unknown:
+        try:
+            response = self._clients("dynamodb").get_item(
+                TableName=self._state_table,
+                Key={"id": {"S": ROLE_PREFIX + role}},
+                ProjectionExpression="families",
+            )
+        except ClientError as exc:
+            code = str(exc.response.get("Error", {}).get("Code", ""))
+            if code not in _UNREADABLE:
+                raise  # throttling, server errors: retried
+            logger.warning("cannot read the role inventory", extra={"error": code})
+            return Unknown(f"dynamodb:GetItem: {code}")
+        except EndpointConnectionError:
+            return Unknown("dynamodb:GetItem: no DynamoDB endpoint reachable")
+        families = response.get("Item", {}).get("families", {}).get("SS", [])
+        return frozenset(str(f) for f in families)
+
+
+def record_task_role(
+    clients: Clients,
+    table: str,
+    *,
+    role: str | None,
+    family: str,
+    revision_arn: str | None = None,
+    account: str | None = None,
+    now: datetime | None = None,
+) -> bool:
+    """Remember that ``family`` (as of ``revision_arn``) uses task role ``role`` (None: no task role).
+
+    Two or three writes, no read: the family's item is updated first and returns the role it had, so a
+    family that moved from another role leaves that role's set. A placeholder or unparseable role is not
+    recorded. Failures are logged and reported as False: the inventory is advice, never a reason to fail
+    or retry the event.
+    """
+    partition = (revision_arn or "arn:aws").split(":")[1] if (revision_arn or "").startswith("arn:") else "aws"
+    normalised = normalise_role(role, account, partition)
+    if role and normalised is None:
+        return False  # ${TASK_ROLE}, <role>...: nothing to remember
+    stamp = (now or datetime.now(UTC)).isoformat(timespec="seconds")
+    dynamodb = clients("dynamodb")
+    try:
+        if normalised:
+            previous = dynamodb.update_item(
+                TableName=table,
+                Key={"id": {"S": FAMILY_PREFIX + family}},
+                UpdateExpression="SET task_role = :role, revision = :revision, updated_at = :now",
+                ExpressionAttributeValues={
+                    ":role": {"S": normalised},
+                    ":revision": {"S": revision_arn or ""},
+                    ":now": {"S": stamp},
+                },
+                ReturnValues="UPDATED_OLD",
+            )
+            dynamodb.update_item(
+                TableName=table,
+                Key={"id": {"S": ROLE_PREFIX + normalised}},
+                UpdateExpression="ADD families :family SET updated_at = :now, last_family = :name, last_revision = :revision",
+                ExpressionAttributeValues={
+                    ":family": {"SS": [family]},
+                    ":name": {"S": family},
+                    ":revision": {"S": revision_arn or ""},
+                    ":now": {"S": stamp},
+                },
+            )
+        else:
+            try:  # no task role now: forget the family's old role, if ecsguard knew one
+                previous = dynamodb.update_item(
+                    TableName=table,
+                    Key={"id": {"S": FAMILY_PREFIX + family}},
+                    UpdateExpression="REMOVE task_role SET revision = :revision, updated_at = :now",
+                    ConditionExpression="attribute_exists(task_role)",
+                    ExpressionAttributeValues={":revision": {"S": revision_arn or ""}, ":now": {"S": stamp}},
+                    ReturnValues="UPDATED_OLD",
+                )
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                    raise
+                return True  # the family never had a task role ecsguard knew of
+        old = previous.get("Attributes", {}).get("task_role", {}).get("S")
+        if old and old != normalised:
+            dynamodb.update_item(
+                TableName=table,
+                Key={"id": {"S": ROLE_PREFIX + old}},
+                UpdateExpression="DELETE families :family SET updated_at = :now",
+                ConditionExpression="attribute_exists(id)",
+                ExpressionAttributeValues={":family": {"SS": [family]}, ":now": {"S": stamp}},
+            )
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "")
+        if code == "ConditionalCheckFailedException":
+            return True  # the old role's item is gone already
+        logger.warning("role inventory not updated", extra={"family": family, "error": code})
+        return False
+    except EndpointConnectionError:
+        logger.warning("role inventory not updated: no DynamoDB endpoint", extra={"family": family})
+        return False
+    return True

@@ -12,6 +12,7 @@ from typing import Any
 
 from ..aws.clients import Clients
 from ..aws.facts import AwsFacts, Facts, read_task_definition
+from ..aws.state import record_task_role
 from ..events import Registration, SkipEvent, parse_registration
 from ..model import Report
 from ..policy import Settings, evaluate, registered_by_ecsguard
@@ -56,6 +57,16 @@ def process_registration(
     findings, exempted = evaluate(
         td, settings, facts or AwsFacts(clients, state_table=settings.state_table), call.region
     )
+    if settings.state_table and td.family:
+        # After the checks: task-role-shared compared against the inventory as it was before this revision.
+        record_task_role(
+            clients,
+            settings.state_table,
+            role=td.task_role_arn,
+            family=td.family,
+            revision_arn=td.arn,
+            account=call.account,
+        )
     report = Report(
         task_definition=td,
         account=call.account,
