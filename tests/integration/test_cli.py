@@ -402,3 +402,13 @@ def test_scan_with_aws_that_fails_prints_one_line_not_a_traceback(tmp_path, caps
     assert code == 2
     assert err.startswith("ecsguard: error: ") and len(err.strip().splitlines()) == 1
     assert "Traceback" not in err
+
+
+def test_deliver_against_an_endpoint_that_fails_prints_one_line_and_exit_3(tmp_path, capsys):
+    """A failed AWS call is 'retry this event' (exit 3), not 'no rule matched' (exit 1), and not a traceback."""
+    path = write(tmp_path, "event.json", load_event("truncated"))
+    code = main(["deliver", path, "--endpoint-url", "http://127.0.0.1:9"])
+    err = capsys.readouterr().err
+    assert code == 3
+    assert err.startswith("ecsguard: error: ") and "retry it" in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1

@@ -13,7 +13,7 @@ from typing import Any
 
 from ..policy import Settings
 
-EXIT_CLEAN, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_INPUT, EXIT_RETRY = 0, 1, 2, 3
 
 
 class InputError(Exception):

@@ -2,6 +2,7 @@
 
 The event is routed by the rule patterns of ``template.yaml`` (:func:`ecsguard.delivery.deliver`)
 and handled against AWS or ``--endpoint-url``, exactly as the deployed function would handle it.
+Exit 0 handled, 1 no rule matched, 2 bad input, 3 an AWS call failed (the event was not handled: retry it).
 """
 
 from __future__ import annotations
@@ -11,9 +12,20 @@ import json
 import sys
 from pathlib import Path
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from ..delivery import deliver
 from ..render import terminal
-from .common import EXIT_CLEAN, EXIT_FINDINGS, EXIT_INPUT, InputError, read_document, settings_from_args
+from .common import (
+    EXIT_CLEAN,
+    EXIT_FINDINGS,
+    EXIT_INPUT,
+    EXIT_RETRY,
+    InputError,
+    aws_error,
+    read_document,
+    settings_from_args,
+)
 
 
 def cmd_deliver(args: argparse.Namespace) -> int:
@@ -27,7 +39,12 @@ def cmd_deliver(args: argparse.Namespace) -> int:
         return EXIT_INPUT
     quiet_logs(args.verbose)
     settings = settings_from_args(args, ECSGUARD_TOPIC_ARN=args.topic_arn)
-    results = deliver(event, template_path=args.template, endpoint_url=args.endpoint_url, settings=settings)
+    try:
+        results = deliver(event, template_path=args.template, endpoint_url=args.endpoint_url, settings=settings)
+    except (BotoCoreError, ClientError) as exc:
+        # What Lambda would retry and then dead-letter: one line, and an exit code of its own.
+        print(f"ecsguard: error: {aws_error(exc)}; the event was not handled, retry it", file=sys.stderr)
+        return EXIT_RETRY
     if args.format == "json":
         json.dump(
             {"matched": [{"function": r.function, "rule": r.rule, "result": res} for r, res in results]},

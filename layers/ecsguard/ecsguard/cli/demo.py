@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     import argparse
 
 REGION = "us-east-1"
+STATE_TABLE = "ecsguard-state"
 EVENTS = Path("events/register_task_definition")
 
 
@@ -85,6 +86,24 @@ def event_for_registration(template_event: dict[str, Any], request: dict[str, An
     return event
 
 
+def _create_referenced_secrets(session: Any, request: dict[str, Any]) -> None:
+    """Create what the clean definition references (a secret, a SecureString) and point valueFrom at them.
+
+    A Secrets Manager ARN ends in a random suffix AWS chooses, so the event's ARN is replaced by the real one.
+    """
+    secretsmanager, ssm = session.client("secretsmanager"), session.client("ssm")
+    for container in request["containerDefinitions"]:
+        for secret in container.get("secrets", []):
+            value_from = secret["valueFrom"]
+            if ":secretsmanager:" in value_from:
+                name = value_from.split(":secret:", 1)[1].rsplit("-", 1)[0]
+                secret["valueFrom"] = secretsmanager.create_secret(Name=name, SecretString="demo-not-a-secret")["ARN"]
+            elif ":parameter/" in value_from:
+                name = "/" + value_from.split(":parameter/", 1)[1]
+                ssm.put_parameter(Name=name, Value="demo-not-a-secret", Type="SecureString")
+            print(f"  created {secret['valueFrom']} for secrets.{secret['name']}")
+
+
 def _section(title: str) -> None:
     print(f"\n=== {title} ===")
 
@@ -115,7 +134,26 @@ def run_demo(template_path: str = "template.yaml", keep_server: bool = False) ->
             ]
             sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
             print(f"SNS topic {topic_arn}\nsubscribed SQS queue {queue_arn}")
-            settings = Settings.from_env({"ECSGUARD_TOPIC_ARN": topic_arn, "ECSGUARD_LOG_RETENTION_DAYS": "30"})
+            session.client("dynamodb").create_table(
+                TableName=STATE_TABLE,
+                KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+                BillingMode="PAY_PER_REQUEST",
+            )
+            print(f"state table {STATE_TABLE} (idempotency, role inventory)")
+            settings = Settings.from_env(
+                {
+                    "ECSGUARD_TOPIC_ARN": topic_arn,
+                    "ECSGUARD_LOG_RETENTION_DAYS": "30",
+                    "ECSGUARD_STATE_TABLE": STATE_TABLE,
+                    # moto cannot simulate IAM policies (iam:SimulatePrincipalPolicy): the two checks that
+                    # rely on the simulation stay off in the demo; a deployed stack runs them.
+                    "ECSGUARD_MODES": "secret-access-denied=off,log-group-autocreate-denied=off",
+                }
+            )
+            print(
+                "checks off in the demo (moto cannot simulate IAM policies): secret-access-denied, log-group-autocreate-denied"
+            )
 
             for label, name in (
                 ("a flawed task definition", "plaintext-secrets"),
@@ -124,6 +162,7 @@ def run_demo(template_path: str = "template.yaml", keep_server: bool = False) ->
                 template_event = json.loads((EVENTS / f"{name}.json").read_text())
                 request = template_event["detail"]["requestParameters"]
                 if name == "clean":
+                    _create_referenced_secrets(session, request)
                     for container in request["containerDefinitions"]:
                         options = container["logConfiguration"]["options"]
                         logs.create_log_group(logGroupName=options["awslogs-group"])
