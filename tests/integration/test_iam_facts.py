@@ -18,6 +18,7 @@ from botocore.stub import ANY, Stubber
 from moto import mock_aws
 
 from ecsguard.aws import Clients
+from ecsguard.aws import errors as aws_errors
 from ecsguard.aws import iam as iam_facts
 from ecsguard.aws.facts import AwsFacts
 from ecsguard.aws.state import normalise_role, record_task_role
@@ -139,8 +140,8 @@ def test_role_is_read_once_per_invocation_and_kept_five_minutes_per_container(aw
     first.role(arn)
     AwsFacts(counting.clients).role(arn)  # the next invocation in the same container
     assert counting.total() == calls
-    now = iam_facts.time.monotonic()
-    monkeypatch.setattr(iam_facts.time, "monotonic", lambda: now + iam_facts.ROLE_TTL_S + 1)
+    now = aws_errors.time.monotonic()
+    monkeypatch.setattr(aws_errors.time, "monotonic", lambda: now + iam_facts.ROLE_TTL_S + 1)
     AwsFacts(counting.clients).role(arn)
     assert counting.total() == 2 * calls
 

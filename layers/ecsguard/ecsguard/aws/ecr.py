@@ -28,11 +28,9 @@ import ipaddress
 import json
 import logging
 import re
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
-import weakref
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -43,14 +41,13 @@ from botocore.exceptions import ClientError, EndpointConnectionError
 
 from ..facts import EcrImage, Unknown
 from ..imageref import ImageRef, is_moving_tag, parse_image
+from .errors import UNKNOWABLE as _UNKNOWABLE
+from .errors import TimedCache, error_code, unknown_from
 
 logger = logging.getLogger(__name__)
 
 # The same set as ecsguard.aws.facts.UNKNOWABLE, copied: aws/facts.py imports this module, so importing it
 # back would close an import circle (the shared helper belongs in aws/clients.py).
-_UNKNOWABLE = frozenset(
-    {"AccessDeniedException", "AccessDenied", "UnrecognizedClientException", "InvalidClientTokenId", "AuthFailure"}
-)
 _NOT_FOUND = frozenset({"ImageNotFoundException", "RepositoryNotFoundException"})
 
 DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
@@ -70,16 +67,6 @@ RULES_TTL_S = 300.0
 MUTABILITY_TTL_S = 300.0
 DIGEST_CACHE_SIZE = 512
 DEFAULT_PLATFORM = "linux/amd64"  # what ECS runs when runtimePlatform is not set
-
-
-def _code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
-
-
-def _unknown_from(exc: ClientError, call: str) -> Unknown | None:
-    """Copy of :func:`ecsguard.aws.facts.unknown_from` (see ``_UNKNOWABLE``)."""
-    code = _code(exc)
-    return Unknown(f"{call}: {code}") if code in _UNKNOWABLE else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,24 +96,13 @@ class _UserUnreadable(Exception):
 # Per process (one Lambda container): configs by digest (LRU), and per Clients object the rule and
 # mutability answers with their expiry. Weak keys: a Clients that is gone takes its answers with it.
 _BY_DIGEST: OrderedDict[tuple[str, str, str, str, str], _Config] = OrderedDict()
-_TIMED: weakref.WeakKeyDictionary[Any, dict[tuple[str, ...], tuple[float, Any]]] = weakref.WeakKeyDictionary()
+_TIMED = TimedCache()
 
 
 def clear_caches() -> None:
     """Forget everything cached for the container's life (tests)."""
     _BY_DIGEST.clear()
     _TIMED.clear()
-
-
-def _timed_get(owner: Any, key: tuple[str, ...]) -> Any | None:
-    entry = _TIMED.get(owner, {}).get(key)
-    if entry is None or entry[0] < time.monotonic():
-        return None
-    return entry[1]
-
-
-def _timed_put(owner: Any, key: tuple[str, ...], value: Any, ttl: float) -> None:
-    _TIMED.setdefault(owner, {})[key] = (time.monotonic() + ttl, value)
 
 
 def _wildcard(pattern: str) -> re.Pattern[str]:
@@ -256,9 +232,9 @@ class EcrFacts:
                 registryId=ref.ecr_account, repositoryName=ref.repository, imageIds=[image_id]
             )
         except ClientError as exc:
-            if _code(exc) in _NOT_FOUND:
-                return EcrImage(**base, digest=digest, found=False, not_found_reason=_code(exc))
-            unknown = _unknown_from(exc, "ecr:DescribeImages")
+            if error_code(exc) in _NOT_FOUND:
+                return EcrImage(**base, digest=digest, found=False, not_found_reason=error_code(exc))
+            unknown = unknown_from(exc, call="ecr:DescribeImages")
             if unknown is None:
                 raise  # throttling, server errors: the invocation fails and is retried
             logger.warning("cannot describe ECR image", extra={"region": ref.ecr_region, "error": unknown.reason})
@@ -335,11 +311,11 @@ class EcrFacts:
                 acceptedMediaTypes=ACCEPTED_MEDIA_TYPES,
             )
         except ClientError as exc:
-            unknown = _unknown_from(exc, "ecr:BatchGetImage")
+            unknown = unknown_from(exc, call="ecr:BatchGetImage")
             if unknown is not None:
                 raise _UserUnreadable(f"{unknown.reason} (access denied)") from None
-            if _code(exc) in _NOT_FOUND:
-                raise _UserUnreadable(f"ecr:BatchGetImage: {_code(exc)}") from None
+            if error_code(exc) in _NOT_FOUND:
+                raise _UserUnreadable(f"ecr:BatchGetImage: {error_code(exc)}") from None
             raise
         images = response.get("images") or []
         if not images:
@@ -384,11 +360,11 @@ class EcrFacts:
         except NotImplementedError:  # a local stand-in for AWS (moto) without this call; botocore never raises it
             raise _UserUnreadable("ecr:GetDownloadUrlForLayer: not implemented by this endpoint") from None
         except ClientError as exc:
-            unknown = _unknown_from(exc, "ecr:GetDownloadUrlForLayer")
+            unknown = unknown_from(exc, call="ecr:GetDownloadUrlForLayer")
             if unknown is not None:
                 raise _UserUnreadable(f"{unknown.reason} (access denied)") from None
-            if _code(exc) in {"LayerInaccessibleException", "LayersNotFoundException", *_NOT_FOUND}:
-                raise _UserUnreadable(f"ecr:GetDownloadUrlForLayer: {_code(exc)}") from None
+            if error_code(exc) in {"LayerInaccessibleException", "LayersNotFoundException", *_NOT_FOUND}:
+                raise _UserUnreadable(f"ecr:GetDownloadUrlForLayer: {error_code(exc)}") from None
             raise
         url = response.get("downloadUrl")
         if not isinstance(url, str):
@@ -404,14 +380,14 @@ class EcrFacts:
         """(imageTagMutability, whether this tag can no longer be overwritten); (None, None) when unknown."""
         assert ref.ecr_region and ref.ecr_account
         key = ("mutability", ref.ecr_account, ref.ecr_region, ref.repository)
-        settings = _timed_get(self._clients, key)
+        settings = _TIMED.get(self._clients, key)
         if settings is None:
             try:
                 response = self._clients("ecr", ref.ecr_region).describe_repositories(
                     registryId=ref.ecr_account, repositoryNames=[ref.repository]
                 )
             except ClientError as exc:
-                if _code(exc) in _NOT_FOUND or _code(exc) in _UNKNOWABLE:
+                if error_code(exc) in _NOT_FOUND or error_code(exc) in _UNKNOWABLE:
                     return None, None
                 raise
             except EndpointConnectionError:
@@ -424,7 +400,7 @@ class EcrFacts:
                 if isinstance(f, Mapping) and f.get("filter") and f.get("filterType", "WILDCARD") == "WILDCARD"
             )
             settings = (str(repository.get("imageTagMutability") or "MUTABLE"), filters)
-            _timed_put(self._clients, key, settings, MUTABILITY_TTL_S)
+            _TIMED.put(self._clients, key, settings, MUTABILITY_TTL_S)
         mutability, filters = settings
         tag = ref.pulled_tag or ""
         excluded = any(_wildcard(f).match(tag) for f in filters)
@@ -441,7 +417,7 @@ class EcrFacts:
     def pull_through_cache_prefixes(self, region: str) -> Mapping[str, str] | Unknown:
         """Pull-through cache rules of this account's registry in ``region``: ecrRepositoryPrefix -> upstream URL."""
         key = ("rules", region)
-        rules = _timed_get(self._clients, key)
+        rules = _TIMED.get(self._clients, key)
         if rules is not None:
             return rules
         found: dict[str, str] = {}
@@ -453,7 +429,7 @@ class EcrFacts:
                     if isinstance(prefix, str) and isinstance(upstream, str):
                         found[prefix] = upstream
         except ClientError as exc:
-            unknown = _unknown_from(exc, "ecr:DescribePullThroughCacheRules")
+            unknown = unknown_from(exc, call="ecr:DescribePullThroughCacheRules")
             if unknown is None:
                 raise
             logger.warning("cannot read pull-through cache rules", extra={"region": region, "error": unknown.reason})
@@ -463,5 +439,5 @@ class EcrFacts:
         except NotImplementedError:  # a local stand-in for AWS (moto) without this call; botocore never raises it
             return Unknown("ecr:DescribePullThroughCacheRules: not implemented by this endpoint")
         answer = MappingProxyType(found)
-        _timed_put(self._clients, key, answer, RULES_TTL_S)
+        _TIMED.put(self._clients, key, answer, RULES_TTL_S)
         return answer

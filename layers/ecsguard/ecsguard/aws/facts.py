@@ -18,6 +18,7 @@ from ..facts import Facts, StaticFacts, Unknown
 from ..model import TaskDefinition
 from .clients import Clients
 from .ecr import EcrFacts
+from .errors import UNKNOWABLE, unknown_from
 from .iam import IamFacts
 from .state import RoleInventoryFacts
 
@@ -27,16 +28,7 @@ logger = logging.getLogger(__name__)
 
 # Answers that mean "this account may not look there" (an SCP denying a region, an opt-in region
 # not enabled): the check stays silent rather than guess, and the event is not retried.
-UNKNOWABLE = frozenset(
-    {"AccessDeniedException", "AccessDenied", "UnrecognizedClientException", "InvalidClientTokenId", "AuthFailure"}
-)
 _UNKNOWABLE = UNKNOWABLE
-
-
-def unknown_from(exc: ClientError, call: str) -> Unknown | None:
-    """An :class:`Unknown` for a definite "you may not look there"; None for errors that must be retried."""
-    code = exc.response.get("Error", {}).get("Code", "")
-    return Unknown(f"{call}: {code}") if code in UNKNOWABLE else None
 
 
 class AwsFacts(EcrFacts, IamFacts, RoleInventoryFacts):

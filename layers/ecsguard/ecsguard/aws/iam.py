@@ -29,9 +29,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-import time
 import urllib.parse
-import weakref
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -39,14 +37,12 @@ from typing import Any
 from botocore.exceptions import ClientError, EndpointConnectionError
 
 from ..facts import PolicyDocument, RoleFacts, Unknown
+from .errors import TimedCache, error_code, unknown_from
 
 logger = logging.getLogger(__name__)
 
 # The same set as ecsguard.aws.facts.UNKNOWABLE, copied: aws/facts.py imports this module, so importing it
 # back would close an import circle (the shared helper belongs in aws/clients.py).
-_UNKNOWABLE = frozenset(
-    {"AccessDeniedException", "AccessDenied", "UnrecognizedClientException", "InvalidClientTokenId", "AuthFailure"}
-)
 # Answers that mean the request itself cannot be judged (a malformed ARN, a name IAM rejects): not a retry.
 _INVALID = frozenset(
     {"InvalidInput", "ValidationError", "ValidationException", "InvalidParameterException", "InvalidRequestException"}
@@ -61,16 +57,6 @@ DECISIONS = frozenset({"allowed", "implicitDeny", "explicitDeny", "unknown"})
 _ROLE_ARN = re.compile(r"^arn:(aws[a-z-]*):iam::(\d{12}):role/(?:[\w+=,.@-]+/)*([\w+=,.@-]{1,64})$")
 _KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[\w-]+$")
 _AWS_ALIAS = re.compile(r"(^|:)alias/aws/")
-
-
-def _code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
-
-
-def _unknown_from(exc: ClientError, call: str) -> Unknown | None:
-    """Copy of :func:`ecsguard.aws.facts.unknown_from` (see ``_UNKNOWABLE``), also for requests IAM rejects."""
-    code = _code(exc)
-    return Unknown(f"{call}: {code}") if code in _UNKNOWABLE or code in _INVALID else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,23 +117,12 @@ def locate(value_from: str, region: str | None, service: str | None = None) -> _
 
 # Per Clients object (one per Lambda container, one per test): roles, managed policies and the caller's
 # account, with their expiry. Weak keys: a Clients that is gone takes its answers with it.
-_TIMED: weakref.WeakKeyDictionary[Any, dict[tuple[str, ...], tuple[float, Any]]] = weakref.WeakKeyDictionary()
+_TIMED = TimedCache()
 
 
 def clear_caches() -> None:
     """Forget everything cached for the container's life (tests)."""
     _TIMED.clear()
-
-
-def _timed_get(owner: Any, key: tuple[str, ...]) -> Any | None:
-    entry = _TIMED.get(owner, {}).get(key)
-    if entry is None or entry[0] < time.monotonic():
-        return None
-    return entry[1]
-
-
-def _timed_put(owner: Any, key: tuple[str, ...], value: Any, ttl: float) -> None:
-    _TIMED.setdefault(owner, {})[key] = (time.monotonic() + ttl, value)
 
 
 def _document(value: Any) -> Mapping[str, Any]:
@@ -220,11 +195,11 @@ class IamFacts:
         """The role's inline and attached policy documents (default versions) and its permissions boundary."""
         cache = self._iam_invocation("roles")
         if role_arn not in cache:
-            cached = _timed_get(self._clients, ("role", role_arn))
+            cached = _TIMED.get(self._clients, ("role", role_arn))
             if cached is None:
                 cached = self._read_role(role_arn)
                 if isinstance(cached, RoleFacts):
-                    _timed_put(self._clients, ("role", role_arn), cached, ROLE_TTL_S)
+                    _TIMED.put(self._clients, ("role", role_arn), cached, ROLE_TTL_S)
             cache[role_arn] = cached
         return cache[role_arn]
 
@@ -249,9 +224,9 @@ class IamFacts:
                 for attached in page.get("AttachedPolicies", []):
                     policies.append(self._managed_policy(iam, attached["PolicyArn"], attached.get("PolicyName")))
         except ClientError as exc:
-            if _code(exc) == "NoSuchEntity":
+            if error_code(exc) == "NoSuchEntity":
                 return RoleFacts(arn=role_arn, exists=False)
-            unknown = _unknown_from(exc, f"iam:{exc.operation_name}")
+            unknown = unknown_from(exc, also=_INVALID, call=f"iam:{exc.operation_name}")
             if unknown is None:
                 raise
             logger.warning("cannot read role", extra={"role": role_arn, "error": unknown.reason})
@@ -262,7 +237,7 @@ class IamFacts:
         return RoleFacts(arn=str(role["Arn"]), exists=True, policies=tuple(policies), permissions_boundary=boundary)
 
     def _managed_policy(self, iam: Any, arn: str, name: str | None) -> PolicyDocument:
-        cached = _timed_get(self._clients, ("policy", arn))
+        cached = _TIMED.get(self._clients, ("policy", arn))
         if cached is None:
             version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
             document = iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"].get("Document")
@@ -272,7 +247,7 @@ class IamFacts:
                 arn=arn,
                 aws_managed=":iam::aws:policy/" in arn,
             )
-            _timed_put(self._clients, ("policy", arn), cached, POLICY_TTL_S)
+            _TIMED.put(self._clients, ("policy", arn), cached, POLICY_TTL_S)
         return cached
 
     # ------------------------------------------------------------------ simulation
@@ -335,9 +310,9 @@ class IamFacts:
                             decision = "unknown"  # the denial may only be a condition the simulation could not see
                         decisions[(action, resource or "*")] = decision if decision in DECISIONS else "unknown"
         except ClientError as exc:
-            if _code(exc) == "NoSuchEntity":
+            if error_code(exc) == "NoSuchEntity":
                 return Unknown("iam:SimulatePrincipalPolicy: NoSuchEntity (the role does not exist)")
-            unknown = _unknown_from(exc, "iam:SimulatePrincipalPolicy")
+            unknown = unknown_from(exc, also=_INVALID, call="iam:SimulatePrincipalPolicy")
             if unknown is None:
                 raise
             logger.warning("cannot simulate role policies", extra={"role": role_arn, "error": unknown.reason})
@@ -361,9 +336,9 @@ class IamFacts:
         try:
             response = self._clients("kms", region).get_key_policy(KeyId=key_arn, PolicyName="default")
         except ClientError as exc:
-            if _code(exc) == "NotFoundException":
+            if error_code(exc) == "NotFoundException":
                 return "implicitDeny"  # no such key: IAM's answer stands (and the secret cannot be decrypted)
-            if _unknown_from(exc, "kms:GetKeyPolicy") is None:
+            if unknown_from(exc, also=_INVALID, call="kms:GetKeyPolicy") is None:
                 raise
             return "unknown"
         except EndpointConnectionError:
@@ -408,9 +383,9 @@ class IamFacts:
         try:
             response = self._clients("secretsmanager", located.region).describe_secret(SecretId=located.identifier)
         except ClientError as exc:
-            if _code(exc) == "ResourceNotFoundException":
+            if error_code(exc) == "ResourceNotFoundException":
                 return SecretMetadata("secretsmanager", exists=False)
-            unknown = _unknown_from(exc, "secretsmanager:DescribeSecret")
+            unknown = unknown_from(exc, also=_INVALID, call="secretsmanager:DescribeSecret")
             if unknown is None:
                 raise
             own = self._account() if located.account else None
@@ -454,7 +429,7 @@ class IamFacts:
                 if number >= SSM_MAX_PAGES:  # DescribeParameters may answer filters with empty pages
                     return Unknown(f"ssm:DescribeParameters: no answer for {name} in {SSM_MAX_PAGES} pages")
         except ClientError as exc:
-            unknown = _unknown_from(exc, "ssm:DescribeParameters")
+            unknown = unknown_from(exc, also=_INVALID, call="ssm:DescribeParameters")
             if unknown is None:
                 raise
             return unknown
@@ -485,10 +460,10 @@ class IamFacts:
             try:
                 metadata = self._clients("kms", region).describe_key(KeyId=key_id)["KeyMetadata"]
             except ClientError as exc:
-                unknown = _unknown_from(exc, "kms:DescribeKey")
-                if unknown is None and _code(exc) != "NotFoundException":
+                unknown = unknown_from(exc, also=_INVALID, call="kms:DescribeKey")
+                if unknown is None and error_code(exc) != "NotFoundException":
                     raise
-                cache[(region, key_id)] = (None, unknown.reason if unknown else f"kms:DescribeKey: {_code(exc)}")
+                cache[(region, key_id)] = (None, unknown.reason if unknown else f"kms:DescribeKey: {error_code(exc)}")
             else:
                 aws_managed = metadata.get("KeyManager") == "AWS"
                 cache[(region, key_id)] = (None if aws_managed else metadata.get("Arn"), None)
@@ -496,11 +471,11 @@ class IamFacts:
 
     def _account(self) -> str | None:
         """ecsguard's own account (``sts:GetCallerIdentity``, needs no permission), once per container."""
-        cached = _timed_get(self._clients, ("account",))
+        cached = _TIMED.get(self._clients, ("account",))
         if cached is None:
             try:
                 cached = str(self._clients("sts").get_caller_identity()["Account"])
             except (ClientError, EndpointConnectionError):
                 return None
-            _timed_put(self._clients, ("account",), cached, 24 * 3600.0)
+            _TIMED.put(self._clients, ("account",), cached, 24 * 3600.0)
         return cached
