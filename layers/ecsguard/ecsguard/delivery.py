@@ -47,6 +47,6 @@ def deliver(
         if factory_name is None:
             results.append((route, {"status": "no-handler", "reason": f"no in-process handler for {route.folder}"}))
             continue
-        handler = getattr(handlers, factory_name)(settings=settings, clients=clients)
+        handler = getattr(handlers, factory_name)(settings=settings, clients=clients, metrics=False)
         results.append((route, handler(event, lambda_context(route.function))))
     return results

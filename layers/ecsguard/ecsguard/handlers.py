@@ -29,32 +29,79 @@ for _sdk_logger in ("botocore", "boto3", "urllib3"):
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 Process = Callable[..., dict[str, Any]]
 
+# Log lines carry the CloudTrail eventID (or the EventBridge id) as correlation id.
+CORRELATION_ID = "detail.eventID || id"
 
-def _make_handler(process: Process, settings: Settings | None, clients: Clients | None) -> Handler:
+
+def emit_metrics(result: dict[str, Any]) -> None:
+    """CloudWatch metrics in embedded metric format (a log line, no API call, no permission), from the
+    handler's summary: check ids and counts only, never a value.
+
+    Findings (per check), ChecksUnverified, ActionsTaken, ActionsFailed, MessagesSent, EventsSkipped.
+    Powertools Metrics is imported on the first event, not at cold start.
+    """
+    from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
+    counts: dict[str, float] = {}
+    if result.get("status") == "skipped":
+        counts["EventsSkipped"] = 1
+    else:
+        actions = result.get("actions") or []
+        counts["ActionsTaken"] = sum(1 for a in actions if a.get("ok") and a.get("changed"))
+        counts["ActionsFailed"] = sum(1 for a in actions if not a.get("ok"))
+        counts["MessagesSent"] = 1 if result.get("messageId") else 0
+        counts["ChecksUnverified"] = len(result.get("unverified") or [])
+    for name, value in counts.items():
+        with single_metric(name=name, unit=MetricUnit.Count, value=value, namespace="ecsguard") as metric:
+            metric.add_dimension(name="service", value="ecsguard")
+    per_check: dict[str, int] = {}
+    for finding in result.get("findings") or []:
+        per_check[finding["check"]] = per_check.get(finding["check"], 0) + 1
+    for check, value in sorted(per_check.items()):
+        with single_metric(name="Findings", unit=MetricUnit.Count, value=value, namespace="ecsguard") as metric:
+            metric.add_dimension(name="check", value=check)
+
+
+def _make_handler(
+    process: Process, settings: Settings | None, clients: Clients | None, metrics: bool = True
+) -> Handler:
     settings = settings or Settings.from_env()
     clients = clients or Clients()
     from .aws.state import IdempotencyStore
 
     once = IdempotencyStore(settings.state_table, clients) if settings.state_table else None
 
-    @logger.inject_lambda_context(log_event=False, clear_state=True)
+    @logger.inject_lambda_context(log_event=False, clear_state=True, correlation_id_path=CORRELATION_ID)
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         if once is not None:
             once.context = context
-        return process(event, settings=settings, clients=clients, once=once)
+        result = process(event, settings=settings, clients=clients, once=once)
+        if metrics:
+            try:
+                emit_metrics(result)
+            except Exception as exc:  # metrics must never fail an event that was handled
+                logger.warning("metrics not emitted", extra={"error": type(exc).__name__})
+        return result
 
     return handler
 
 
-def make_registration_handler(settings: Settings | None = None, clients: Clients | None = None) -> Handler:
-    """RegisterTaskDefinition: the checks of :mod:`ecsguard.checks` on the new revision."""
+def make_registration_handler(
+    settings: Settings | None = None, clients: Clients | None = None, *, metrics: bool = True
+) -> Handler:
+    """RegisterTaskDefinition: the checks of :mod:`ecsguard.checks` on the new revision.
+
+    ``metrics=False`` (``ecsguard deliver``): no embedded-metric lines on standard output.
+    """
     from .flows.registration import process_registration
 
-    return _make_handler(process_registration, settings, clients)
+    return _make_handler(process_registration, settings, clients, metrics)
 
 
-def make_launch_handler(settings: Settings | None = None, clients: Clients | None = None) -> Handler:
+def make_launch_handler(
+    settings: Settings | None = None, clients: Clients | None = None, *, metrics: bool = True
+) -> Handler:
     """RunTask/StartTask: plaintext credentials in container overrides (see :mod:`ecsguard.flows.launch`)."""
     from .flows.launch import process_launch
 
-    return _make_handler(process_launch, settings, clients)
+    return _make_handler(process_launch, settings, clients, metrics)

@@ -22,6 +22,7 @@ than one that says less about it. Only input that is not a task definition at al
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -93,7 +94,8 @@ def _with_unit(value: Any, factors: Mapping[str, float]) -> int | None:
     if not match:
         return None
     factor = factors.get(match.group(2).lower())
-    return int(float(match.group(1)) * factor) if factor is not None else None
+    number = float(match.group(1)) * factor if factor is not None else math.inf
+    return int(number) if math.isfinite(number) else None  # "999...9 vcpu" (400 digits) is a float infinity
 
 
 def parse_cpu_units(value: Any) -> int | None:
@@ -491,6 +493,7 @@ class Report:
     message_id: str | None = None
     launch: TaskLaunch | None = None
     event_name: str | None = None  # the CloudTrail eventName of a launch (RunTask, StartTask)
+    duplicate: bool = False  # the state table already held this event's outcome: nothing done again
 
     @property
     def target(self) -> str:
@@ -512,9 +515,12 @@ class Report:
                 for f in self.findings
             ],
             "exempted": sorted({f.check for f in self.exempted}),
+            "unverified": sorted({f.check for f in self.findings if f.data.get("unverified")}),
             "actions": [dataclasses.asdict(a) for a in self.actions],
             "messageId": self.message_id,
         }
+        if self.duplicate:
+            summary["duplicate"] = True
         if self.launch is not None:
             summary["launch"] = {
                 "eventName": self.event_name or "RunTask",

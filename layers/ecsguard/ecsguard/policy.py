@@ -84,6 +84,10 @@ class Settings:
     notify_min_severity: str = "medium"
     # image-too-large: ECR's compressed image size above which a definition is reported.
     image_size_limit_mib: int = 500
+    # The kill switch: every check notifies, nothing is remediated or blocked (a stack parameter, no deploy).
+    kill_switch: bool = False
+    # ecsguard's own stack: it never acts on resources of that stack.
+    stack_name: str | None = None
 
     def pages(self, severity: str) -> bool:
         """Does a finding of this severity, on its own, warrant a per-event message?"""
@@ -96,9 +100,13 @@ class Settings:
 
     def mode(self, check_id: str) -> str:
         if check_id in self.modes:
-            return self.modes[check_id]
-        checks = load_all()
-        return checks[check_id].default_mode if check_id in checks else "notify"
+            mode = self.modes[check_id]
+        else:
+            checks = load_all()
+            mode = checks[check_id].default_mode if check_id in checks else "notify"
+        if self.kill_switch and mode in ("remediate", "block"):
+            return "notify"  # ECSGUARD_KILL_SWITCH: report everything, change nothing
+        return mode
 
     def enabled(self, check_id: str) -> bool:
         return self.mode(check_id) != "off"
@@ -191,6 +199,8 @@ class Settings:
             grant_execution_role=flag("ECSGUARD_GRANT_EXECUTION_ROLE"),
             notify_min_severity=min_severity,
             image_size_limit_mib=int(size_text),
+            kill_switch=flag("ECSGUARD_KILL_SWITCH"),
+            stack_name=get("ECSGUARD_STACK_NAME"),
         )
 
 
@@ -204,8 +214,16 @@ def is_exempt(finding: Finding, ignored: frozenset[str]) -> bool:
     return "all" in ignored or finding.check in ignored
 
 
+STACK_NAME_TAG = "aws:cloudformation:stack-name"
+
+
 def registered_by_ecsguard(task_definition: TaskDefinition) -> bool:
     return REMEDIATED_FROM_TAG in task_definition.tags
+
+
+def belongs_to_stack(task_definition: TaskDefinition, stack_name: str | None) -> bool:
+    """A resource of ecsguard's own stack (CloudFormation tags it with the stack name): never acted on."""
+    return bool(stack_name) and task_definition.tags.get(STACK_NAME_TAG) == stack_name
 
 
 def evaluate(

@@ -8,9 +8,13 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-# Standard retry mode retries throttling and transient 5xx with backoff. AWS_MAX_ATTEMPTS in the
-# environment (botocore reads it) still wins, which the tests use against moto.
-_CONFIG = Config(retries={"mode": "standard"}, connect_timeout=5, read_timeout=20)
+# Adaptive retry mode: standard retries (throttling, transient 5xx, connection errors, with backoff and
+# a retry quota) plus client-side rate limiting once a service throttles, so a burst of registrations
+# slows down instead of failing. What still fails after the attempts (3 by default) fails the
+# invocation: Lambda retries it and the dead-letter queue keeps it. The number of attempts is left to
+# AWS_MAX_ATTEMPTS (botocore reads it, and an explicit max_attempts here would override it), which the
+# tests set to 1 against moto.
+_CONFIG = Config(retries={"mode": "adaptive"}, connect_timeout=5, read_timeout=20)
 
 
 class Clients:

@@ -42,7 +42,7 @@ from botocore.exceptions import ClientError, EndpointConnectionError
 from ..facts import EcrImage, Unknown
 from ..imageref import ImageRef, is_moving_tag, parse_image
 from .errors import UNKNOWABLE as _UNKNOWABLE
-from .errors import TimedCache, error_code, unknown_from
+from .errors import TimedCache, error_code, region_known, unknown_from
 
 logger = logging.getLogger(__name__)
 
@@ -240,7 +240,9 @@ class EcrFacts:
             logger.warning("cannot describe ECR image", extra={"region": ref.ecr_region, "error": unknown.reason})
             return unknown
         except EndpointConnectionError:
-            return Unknown(f"ecr:DescribeImages: no ECR endpoint reachable in {ref.ecr_region}")
+            if region_known(self._clients, "ecr", ref.ecr_region):
+                raise  # a real region that did not answer: transient, the invocation is retried
+            return Unknown(f"ecr:DescribeImages: no ECR endpoint known in {ref.ecr_region}")
         details = response.get("imageDetails") or []
         if not details:
             return EcrImage(**base, digest=digest, found=False, not_found_reason="ImageNotFoundException")
@@ -435,7 +437,9 @@ class EcrFacts:
             logger.warning("cannot read pull-through cache rules", extra={"region": region, "error": unknown.reason})
             return unknown
         except EndpointConnectionError:
-            return Unknown(f"ecr:DescribePullThroughCacheRules: no ECR endpoint reachable in {region}")
+            if region_known(self._clients, "ecr", region):
+                raise  # transient: retried
+            return Unknown(f"ecr:DescribePullThroughCacheRules: no ECR endpoint known in {region}")
         except NotImplementedError:  # a local stand-in for AWS (moto) without this call; botocore never raises it
             return Unknown("ecr:DescribePullThroughCacheRules: not implemented by this endpoint")
         answer = MappingProxyType(found)

@@ -53,3 +53,18 @@ class TimedCache:
 
     def clear(self) -> None:
         self._entries.clear()
+
+
+def region_known(clients: Any, service: str, region: str | None) -> bool:
+    """Is ``region`` one botocore knows for ``service`` in any partition?
+
+    An endpoint that does not answer in a real region is transient (raise: the invocation is retried);
+    only a region the SDK does not know at all (a typo, a region newer than the SDK) is unknowable.
+    """
+    if not region:
+        return True
+    session = clients.session
+    return any(
+        region in session.get_available_regions(service, partition_name=partition)
+        for partition in session.get_available_partitions()
+    )

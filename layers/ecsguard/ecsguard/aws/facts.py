@@ -18,7 +18,7 @@ from ..facts import Facts, StaticFacts, Unknown
 from ..model import TaskDefinition
 from .clients import Clients
 from .ecr import EcrFacts
-from .errors import UNKNOWABLE, unknown_from
+from .errors import UNKNOWABLE, region_known, unknown_from
 from .iam import IamFacts
 from .state import RoleInventoryFacts
 
@@ -37,14 +37,6 @@ class AwsFacts(EcrFacts, IamFacts, RoleInventoryFacts):
         self._state_table = state_table
         self._log_groups: dict[tuple[str, str], bool | None] = {}
 
-    def _region_exists(self, service: str, region: str) -> bool:
-        """Is ``region`` one botocore knows for ``service`` in any partition (aws, aws-cn, aws-us-gov, ...)?"""
-        session = self._clients.session
-        return any(
-            region in session.get_available_regions(service, partition_name=partition)
-            for partition in session.get_available_partitions()
-        )
-
     def log_group_exists(self, region: str, name: str) -> bool | None:
         key = (region, name)
         if key not in self._log_groups:
@@ -59,7 +51,7 @@ class AwsFacts(EcrFacts, IamFacts, RoleInventoryFacts):
                 )
                 self._log_groups[key] = None
             except EndpointConnectionError:
-                if self._region_exists("logs", region):
+                if region_known(self._clients, "logs", region):
                     raise  # a real region that did not answer: transient, retried (never a false clean)
                 logger.warning("no CloudWatch Logs endpoint: not a region this SDK knows", extra={"region": region})
                 self._log_groups[key] = None

@@ -37,7 +37,7 @@ from typing import Any
 from botocore.exceptions import ClientError, EndpointConnectionError
 
 from ..facts import PolicyDocument, RoleFacts, Unknown
-from .errors import TimedCache, error_code, unknown_from
+from .errors import TimedCache, error_code, region_known, unknown_from
 
 logger = logging.getLogger(__name__)
 
@@ -231,8 +231,6 @@ class IamFacts:
                 raise
             logger.warning("cannot read role", extra={"role": role_arn, "error": unknown.reason})
             return unknown
-        except EndpointConnectionError:
-            return Unknown("iam: no IAM endpoint reachable")
         boundary = (role.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
         return RoleFacts(arn=str(role["Arn"]), exists=True, policies=tuple(policies), permissions_boundary=boundary)
 
@@ -317,8 +315,6 @@ class IamFacts:
                 raise
             logger.warning("cannot simulate role policies", extra={"role": role_arn, "error": unknown.reason})
             return unknown
-        except EndpointConnectionError:
-            return Unknown("iam:SimulatePrincipalPolicy: no IAM endpoint reachable")
         # A key policy can grant a role of its own account kms:Decrypt without any IAM policy.
         role_account = role_arn.split(":")[4:5]
         for (action, resource), decision in list(decisions.items()):
@@ -375,7 +371,9 @@ class IamFacts:
                 else:
                     cache[key] = self._describe_parameter(located)
             except EndpointConnectionError:
-                cache[key] = Unknown(f"{located.service}: no endpoint reachable in {located.region}")
+                if region_known(self._clients, located.service, located.region):
+                    raise  # a real region that did not answer: transient, the invocation is retried
+                cache[key] = Unknown(f"{located.service}: no endpoint known in {located.region}")
         return cache[key]
 
     def _describe_secret(self, located: _Located) -> SecretMetadata | Unknown:

@@ -129,8 +129,6 @@ class RoleInventoryFacts:
                 raise  # throttling, server errors: retried
             logger.warning("cannot read the role inventory", extra={"error": code})
             return Unknown(f"dynamodb:GetItem: {code}")
-        except EndpointConnectionError:
-            return Unknown("dynamodb:GetItem: no DynamoDB endpoint reachable")
         families = response.get("Item", {}).get("families", {}).get("SS", [])
         return frozenset(str(f) for f in families)
 
@@ -215,3 +213,47 @@ def record_task_role(
         logger.warning("role inventory not updated: no DynamoDB endpoint", extra={"family": family})
         return False
     return True
+
+
+# --------------------------------------------------------------------------------------------
+# Progress of one event: what ecsguard already did for it, so that a retry after a failure halfway
+# (the actions done, the message not sent) finishes the work without repeating it, and still says
+# what was done. ``progress#<eventID>``: ``actions`` (JSON of the ActionResults: words, never values),
+# ``expiration`` (epoch seconds, a day later: the table's TTL attribute, as for idempotency records).
+# --------------------------------------------------------------------------------------------
+
+PROGRESS_PREFIX = "progress#"
+PROGRESS_TTL_S = 24 * 3600
+
+
+def load_progress(clients: Clients, table: str, event_id: str) -> list[dict[str, Any]]:
+    """The actions an earlier attempt at this event took (an empty list when there was none)."""
+    import json
+
+    item = (
+        clients("dynamodb")
+        .get_item(TableName=table, Key={"id": {"S": PROGRESS_PREFIX + event_id}}, ConsistentRead=True)
+        .get("Item")
+    )
+    if not item:
+        return []
+    try:
+        actions = json.loads(item["actions"]["S"])
+    except (KeyError, ValueError):
+        return []
+    return [a for a in actions if isinstance(a, dict)]
+
+
+def save_progress(clients: Clients, table: str, event_id: str, actions: list[dict[str, Any]]) -> None:
+    """Remember what was done for this event before the step that may fail (the notification)."""
+    import json
+    import time
+
+    clients("dynamodb").put_item(
+        TableName=table,
+        Item={
+            "id": {"S": PROGRESS_PREFIX + event_id},
+            "actions": {"S": json.dumps(actions, separators=(",", ":"))},
+            "expiration": {"N": str(int(time.time()) + PROGRESS_TTL_S)},
+        },
+    )

@@ -61,6 +61,13 @@ def build_parser() -> argparse.ArgumentParser:
     deliver_parser.add_argument("--template", default="template.yaml", help="SAM template with the rule patterns")
     deliver_parser.add_argument("--format", choices=("text", "json"), default="text")
     deliver_parser.add_argument("--modes", help="check modes, e.g. plaintext-secret=block (default: ECSGUARD_MODES)")
+    deliver_parser.add_argument(
+        "--state-table",
+        help="ecsguard's state table (default: ECSGUARD_STATE_TABLE): an event already handled is not handled again",
+    )
+    deliver_parser.add_argument(
+        "--force", action="store_true", help="handle the event even if the state table says it was handled"
+    )
     deliver_parser.add_argument("--verbose", action="store_true", help="print the handler's log lines to stderr")
     deliver_parser.set_defaults(func=cmd_deliver)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -38,7 +39,9 @@ def cmd_deliver(args: argparse.Namespace) -> int:
         print(f"ecsguard: error: {args.template}: template not found (use --template PATH)", file=sys.stderr)
         return EXIT_INPUT
     quiet_logs(args.verbose)
-    settings = settings_from_args(args, ECSGUARD_TOPIC_ARN=args.topic_arn)
+    settings = settings_from_args(args, ECSGUARD_TOPIC_ARN=args.topic_arn, ECSGUARD_STATE_TABLE=args.state_table)
+    if args.force:
+        settings = replace(settings, state_table=None)  # handle it again: act and notify whatever was done before
     try:
         results = deliver(event, template_path=args.template, endpoint_url=args.endpoint_url, settings=settings)
     except (BotoCoreError, ClientError) as exc:
@@ -57,6 +60,12 @@ def cmd_deliver(args: argparse.Namespace) -> int:
         print("No rule in the template matches this event: the deployed stack would not be invoked.")
     for route, result in results if args.format == "text" else ():
         terminal.print_delivery(route, result, sys.stdout)
+        if result.get("duplicate"):
+            print(
+                f"  Already handled: the state table {settings.state_table} holds this event's outcome, so nothing was "
+                "done or sent again (the actions and message id above are from the first time). Use --force to "
+                "handle it again."
+            )
     return EXIT_CLEAN if results else EXIT_FINDINGS
 
 

@@ -38,19 +38,34 @@ def act_and_notify_once(
     """Take the actions and publish the notification, once per CloudTrail eventID when ``once`` is set.
 
     A duplicate delivery gets the first delivery's outcome back (actions and message id) without
-    acting or publishing again. Fills ``report.actions`` and ``report.message_id``.
+    acting or publishing again (``report.duplicate``). An attempt that failed halfway (actions done,
+    message not sent) left its actions in the state table: the retry does not repeat them, and its
+    message still says what was done. Fills ``report.actions`` and ``report.message_id``.
     """
-
     paging = any(settings.pages(f.severity) for f in report.findings)
     acting = any(mode in ("remediate", "block") for mode in report.modes.values())
-    if not paging and not acting:
+    remember = bool(once and report.event_id and settings.state_table)
+    if not paging and not acting and not remember:
         logger.info(
             "nothing to send: every finding is below NotifyMinSeverity", extra={"min": settings.notify_min_severity}
         )
         return
 
     def work() -> dict:
-        report.actions = take_actions()
+        from ..aws import state
+
+        earlier = (
+            [ActionResult(**a) for a in state.load_progress(clients, settings.state_table, report.event_id)]
+            if remember
+            else []
+        )
+        if not paging and not acting and not earlier:
+            return {"actions": [], "messageId": None}
+        done = {(a.action, a.target) for a in earlier if a.ok and a.changed}
+        fresh = [a for a in (take_actions() if acting else []) if (a.action, a.target) not in done]
+        report.actions = [*earlier, *fresh]
+        if remember and any(a.changed for a in fresh):
+            state.save_progress(clients, settings.state_table, report.event_id, [asdict(a) for a in report.actions])
         worth_telling = paging or any(a.changed or not a.ok for a in report.actions)
         if settings.topic_arn and worth_telling:
             notification = sns.render(report, min_severity=settings.notify_min_severity)
@@ -65,6 +80,14 @@ def act_and_notify_once(
             logger.warning("findings not published: no topic configured (ECSGUARD_TOPIC_ARN)")
         return {"actions": [asdict(a) for a in report.actions], "messageId": report.message_id}
 
-    outcome = once(report.event_id, work) if once and report.event_id else work()
+    ran: list[bool] = []
+
+    def work_once() -> dict:
+        ran.append(True)
+        return work()
+
+    outcome = once(report.event_id, work_once) if once and report.event_id else work_once()
     report.actions = [ActionResult(**a) for a in outcome["actions"]]
     report.message_id = outcome["messageId"]
+    # A duplicate delivery: the state table already held this event's outcome; nothing was done again.
+    report.duplicate = not ran

@@ -15,7 +15,7 @@ from ..aws.facts import AwsFacts, Facts, read_task_definition
 from ..aws.state import record_task_role
 from ..events import Registration, SkipEvent, parse_registration
 from ..model import Report
-from ..policy import Settings, evaluate, registered_by_ecsguard
+from ..policy import Settings, belongs_to_stack, evaluate, registered_by_ecsguard
 from .act_and_notify import Once, act_and_notify_once
 from .remediations import act_on_registration
 
@@ -48,6 +48,8 @@ def process_registration(
             td = read_task_definition(clients, call.region, registration.arn or "")
         if registered_by_ecsguard(td):
             raise SkipEvent(f"{td.name} was registered by ecsguard itself")
+        if belongs_to_stack(td, settings.stack_name):
+            raise SkipEvent(f"{td.name} belongs to ecsguard's own stack {settings.stack_name}")
         if settings.family_exempt(td.family):
             raise SkipEvent(f"family {td.family} is exempt (ECSGUARD_EXEMPT_FAMILIES)")
     except SkipEvent as skip:
