@@ -1,6 +1,7 @@
 # Sourced by scripts/demo and scripts/test: make the project's virtual environments, installing
 # only what is missing. .venv: the ecsguard package + dev tools (Python 3.13). .venv-sam: the SAM
-# CLI, kept apart because it pins its own boto3.
+# CLI, kept apart because it pins its own boto3. .venv-checkov: checkov, apart for the same reason
+# (about 30 s to install, 5 s to scan the template).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export PIP_DISABLE_PIP_VERSION_CHECK=1 SAM_CLI_TELEMETRY=0
@@ -33,3 +34,4 @@ ensure_venv() {  # ensure_venv DIR STAMP-SOURCE pip-args...
 
 ensure_runtime_venv() { ensure_venv .venv "pyproject.toml layers/ecsguard/requirements.txt" -e ".[dev]"; }
 ensure_sam_venv() { ensure_venv .venv-sam "scripts/sam-requirements.txt" -r scripts/sam-requirements.txt; }
+ensure_checkov_venv() { ensure_venv .venv-checkov "scripts/checkov-requirements.txt" -r scripts/checkov-requirements.txt; }
