@@ -236,3 +236,12 @@ def test_nothing_ecsguard_writes_itself_holds_a_secret_value(account: Account):
     ):
         assert value not in written
         assert value[:8] not in written
+
+
+def test_log_lines_carry_the_cloudtrail_event_id_as_correlation_id(account: Account, structured_logs):
+    event = load_event("plaintext-secrets")
+    account.register(event)
+    handler(account)(event, CONTEXT)
+    lines = [json.loads(line) for line in structured_logs.getvalue().splitlines() if line.startswith("{")]
+    checked = [line for line in lines if line.get("message") == "task definition checked"]
+    assert checked and {line.get("correlation_id") for line in checked} == {event["detail"]["eventID"]}
