@@ -8,8 +8,11 @@ reason for input it will not act on; callers log that line and return cleanly.
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from .model import Container, TaskDefinition, TaskLaunch
@@ -36,22 +39,97 @@ class ApiCall:
     envelope_id: str | None = None  # EventBridge's id; event_id is CloudTrail's id of the API call
 
 
+# What the envelope's own fields look like. Every field ecsguard copies out of an event (into a log line,
+# a skip reason, a notification, the SNS subject or attributes, an AWS call) must be short, printable ASCII
+# of the expected shape whatever arrives; a value of another type or shape is treated as absent, never
+# str()-ed (a dict or a list there may hold anything, credentials included) and never truncated into
+# something that looks valid. A credential-shaped string (spaces, !, #, %...) matches none of these.
+_ACCOUNT = re.compile(r"[0-9]{12}")
+_EVENT_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")  # CloudTrail's and EventBridge's ids are UUIDs
+_EVENT_NAME = re.compile(r"[A-Za-z0-9]{1,128}")
+_ERROR_CODE = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+_WORDS = re.compile(r"[A-Za-z0-9._:/-]{1,64}(?: [A-Za-z0-9._:/-]{1,64}){0,7}")  # what a skip reason may echo
+_ARN = re.compile(r"arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:[0-9]{12}:[A-Za-z0-9+=,.@:/_-]{1,1024}")
+_IDENTITY = re.compile(r"[A-Za-z0-9+=,.@:/_-]{1,256}(?: [A-Za-z0-9+=,.@:/_-]{1,64})?")  # "AWS Internal" too
+_TASK_DEFINITION_REFERENCE = re.compile(
+    r"arn:aws[a-z-]*:ecs:[a-z0-9-]+:[0-9]{12}:task-definition/[A-Za-z0-9_-]{1,255}:[0-9]{1,10}|[A-Za-z0-9_-]{1,255}"
+)
+_TIME_LIMIT = 64
+
+
+def _valid(value: Any, pattern: re.Pattern[str]) -> str | None:
+    """``value`` when it is a string that matches ``pattern`` in full, else None."""
+    return value if isinstance(value, str) and pattern.fullmatch(value) else None
+
+
+def _shown(value: Any) -> str:
+    """A value of the event for a skip reason: quoted when it is a short plain word or phrase, else its kind."""
+    if value is None or isinstance(value, bool):
+        return repr(value)
+    if isinstance(value, str):
+        return repr(value) if _WORDS.fullmatch(value) else f"(a {len(value)}-character string)"
+    return f"(a JSON {'object' if isinstance(value, Mapping) else type(value).__name__})"
+
+
+@functools.cache
+def _region_patterns() -> tuple[re.Pattern[str], ...]:
+    """The region names of every partition botocore knows (aws, aws-cn, aws-us-gov, the ISO ones...)."""
+    from botocore.loaders import create_loader
+
+    partitions = create_loader().load_data("partitions")["partitions"]
+    return tuple(re.compile(partition["regionRegex"], re.ASCII) for partition in partitions)
+
+
+def is_region(value: Any) -> bool:
+    """Is ``value`` an AWS region name (``us-east-1``, ``cn-north-1``, ``us-gov-west-1``...)?
+
+    A name of a known partition's shape, as botocore resolves endpoints: a region newer than the SDK
+    still passes, ``['us-east-1']``, ``us-east-1x`` or ``*`` do not.
+    """
+    return (
+        isinstance(value, str) and len(value) <= 32 and any(pattern.fullmatch(value) for pattern in _region_patterns())
+    )
+
+
+def _event_time(value: Any) -> str | None:
+    """CloudTrail's ``eventTime`` (ISO 8601) as it came, when it is one; else None."""
+    if not isinstance(value, str) or len(value) > _TIME_LIMIT or not value.isascii() or not value.isprintable():
+        return None
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return value
+
+
 def _actor(detail: Mapping[str, Any]) -> str:
+    """Who made the call: the first identity field of the expected shape, else ``unknown``."""
     identity = detail.get("userIdentity")
     if not isinstance(identity, Mapping):
         return "unknown"
-    issuer = (
-        identity.get("sessionContext", {}).get("sessionIssuer", {})
-        if isinstance(identity.get("sessionContext"), Mapping)
-        else {}
+    context = identity.get("sessionContext")
+    issuer = context.get("sessionIssuer") if isinstance(context, Mapping) else None
+    candidates = (
+        _valid(identity.get("arn"), _ARN),
+        _valid(issuer.get("arn"), _ARN) if isinstance(issuer, Mapping) else None,
+        _valid(identity.get("principalId"), _IDENTITY),
+        _valid(identity.get("invokedBy"), _IDENTITY),
+        _valid(identity.get("type"), _IDENTITY),
     )
-    return str(
-        identity.get("arn")
-        or (issuer.get("arn") if isinstance(issuer, Mapping) else None)
-        or identity.get("principalId")
-        or identity.get("invokedBy")
-        or identity.get("type")
-        or "unknown"
+    return next((candidate for candidate in candidates if candidate), "unknown")
+
+
+def correlation_id(event: Any) -> str | None:
+    """The id to correlate an event's log lines by: CloudTrail's eventID, else EventBridge's id, when id-shaped.
+
+    For the handlers' logger (``Logger.set_correlation_id``): a JMESPath such as ``detail.eventID || id``
+    takes whatever the event holds there, an object or 10,000 characters included, into every log line.
+    """
+    if not isinstance(event, Mapping):
+        return None
+    detail = event.get("detail")
+    return (_valid(detail.get("eventID"), _EVENT_ID) if isinstance(detail, Mapping) else None) or _valid(
+        event.get("id"), _EVENT_ID
     )
 
 
@@ -60,34 +138,52 @@ def parse_api_call(event: Any, *, expected_source: str = "ecs.amazonaws.com") ->
     if not isinstance(event, Mapping):
         raise SkipEvent(f"event is a {type(event).__name__}, not a JSON object")
     if event.get("detail-type") != CLOUDTRAIL_DETAIL_TYPE:
-        raise SkipEvent(f"detail-type {event.get('detail-type')!r} is not {CLOUDTRAIL_DETAIL_TYPE!r}")
+        raise SkipEvent(f"detail-type {_shown(event.get('detail-type'))} is not {CLOUDTRAIL_DETAIL_TYPE!r}")
     detail = event.get("detail")
     if not isinstance(detail, Mapping):
         raise SkipEvent("event has no detail object")
     source = detail.get("eventSource")
     if source != expected_source:
-        raise SkipEvent(f"eventSource {source!r} is not {expected_source!r}")
-    name = detail.get("eventName")
-    if not isinstance(name, str) or not name:
-        raise SkipEvent("event has no eventName")
-    region = detail.get("awsRegion") or event.get("region")
-    account = detail.get("recipientAccountId") or event.get("account")
-    if not region or not account:
-        raise SkipEvent("event names no region or account")
+        raise SkipEvent(f"eventSource {_shown(source)} is not {expected_source!r}")
+    name = _valid(detail.get("eventName"), _EVENT_NAME)
+    if name is None:
+        raise SkipEvent(f"event has no eventName (found {_shown(detail.get('eventName'))})")
+    # Every AWS call ecsguard makes for an event goes to its region, so a region that is not one is never
+    # used: EventBridge delivers a CloudTrail event only in the region of the call, and sets the envelope's
+    # own ``region`` itself, so when CloudTrail's awsRegion is unusable the envelope's is the same region.
+    # When neither is a region the event is not a genuine CloudTrail record (or is corrupted): it is skipped
+    # with a log line rather than checked in this function's own region, where the family it names may be
+    # another definition altogether. The account is not used for calls (they go to the function's own
+    # account) but is shown and filtered on, so it gets the same treatment.
+    region = next((r for r in (detail.get("awsRegion"), event.get("region")) if is_region(r)), None)
+    account = next((a for a in (detail.get("recipientAccountId"), event.get("account")) if _valid(a, _ACCOUNT)), None)
+    if region is None:
+        raise SkipEvent(
+            f"event names no AWS region (awsRegion {_shown(detail.get('awsRegion'))}, "
+            f"region {_shown(event.get('region'))})"
+        )
+    if account is None:
+        raise SkipEvent(
+            f"event names no 12-digit account (recipientAccountId {_shown(detail.get('recipientAccountId'))}, "
+            f"account {_shown(event.get('account'))})"
+        )
     request = detail.get("requestParameters")
     response = detail.get("responseElements")
+    envelope_id = _valid(event.get("id"), _EVENT_ID)
+    error = detail.get("errorCode")
     return ApiCall(
-        event_id=str(detail.get("eventID") or event.get("id") or ""),
+        event_id=_valid(detail.get("eventID"), _EVENT_ID) or envelope_id or "",
         event_name=name,
         event_source=source,
-        region=str(region),
-        account=str(account),
+        region=region,
+        account=account,
         actor=_actor(detail),
-        event_time=detail.get("eventTime") or event.get("time"),
-        error_code=detail.get("errorCode") or None,
+        event_time=_event_time(detail.get("eventTime")) or _event_time(event.get("time")),
+        # Any errorCode means the call failed (there is nothing to check); only a code-shaped one is repeated.
+        error_code=(_valid(error, _ERROR_CODE) or "an unreadable errorCode") if error else None,
         request_parameters=request if isinstance(request, Mapping) else None,
         response_elements=response if isinstance(response, Mapping) else None,
-        envelope_id=event.get("id"),
+        envelope_id=envelope_id,
     )
 
 
@@ -100,13 +196,20 @@ REDACTED = "HIDDEN_DUE_TO_SECURITY_REASONS"
 
 
 def _redacted(value: Any) -> bool:
-    """CloudTrail replaces parameters it considers sensitive with a marker; the real value must be read back."""
-    if isinstance(value, str):
-        return value == REDACTED
-    if isinstance(value, Mapping):
-        return any(_redacted(v) for v in value.values())
-    if isinstance(value, list):
-        return any(_redacted(v) for v in value)
+    """CloudTrail replaces parameters it considers sensitive with a marker; the real value must be read back.
+
+    Walked without recursion: a JSON document nested deeper than Python's recursion limit still parses.
+    """
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if item == REDACTED:
+                return True
+        elif isinstance(item, Mapping):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
     return False
 
 
@@ -136,8 +239,7 @@ def parse_registration(event: Any) -> Registration:
     request = call.request_parameters
     response_td = response.get("taskDefinition") if response and not _omitted(response) else None
     arn = response_td.get("taskDefinitionArn") if isinstance(response_td, Mapping) else None
-    if not isinstance(arn, str) or not arn:
-        arn = None
+    arn = _valid(arn, _TASK_DEFINITION_REFERENCE)  # it may be read back (DescribeTaskDefinition) and logged
 
     reason = None
     if response is None:
@@ -156,7 +258,7 @@ def parse_registration(event: Any) -> Registration:
         if tags is None and request and not _omitted(request):
             tags = request.get("tags")
         return Registration(call, arn, TaskDefinition.from_api(response_td, tags=tags))
-    if arn is None and request and not _omitted(request) and isinstance(request.get("family"), str):
+    if arn is None and request and not _omitted(request) and _valid(request.get("family"), _TASK_DEFINITION_REFERENCE):
         # Without the response we do not know the revision; describing the family gives the latest, which
         # is the one just registered unless another registration raced it.
         arn = request["family"]

@@ -16,6 +16,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from .aws import Clients
+from .events import correlation_id
 from .policy import Settings
 
 logger = Logger(service="ecsguard")
@@ -28,9 +29,6 @@ for _sdk_logger in ("botocore", "boto3", "urllib3"):
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 Process = Callable[..., dict[str, Any]]
-
-# Log lines carry the CloudTrail eventID (or the EventBridge id) as correlation id.
-CORRELATION_ID = "detail.eventID || id"
 
 
 def emit_metrics(result: dict[str, Any]) -> None:
@@ -71,8 +69,10 @@ def _make_handler(
 
     once = IdempotencyStore(settings.state_table, clients) if settings.state_table else None
 
-    @logger.inject_lambda_context(log_event=False, clear_state=True, correlation_id_path=CORRELATION_ID)
+    @logger.inject_lambda_context(log_event=False, clear_state=True)
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        # The event's id only when it is id-shaped: an object or 10,000 characters there never reach a log line.
+        logger.set_correlation_id(correlation_id(event))
         if once is not None:
             once.context = context
         result = process(event, settings=settings, clients=clients, once=once)

@@ -243,7 +243,10 @@ def _tags(value: Any) -> dict[str, str]:
     return tags
 
 
-_ARN_REVISION = re.compile(r"^arn:aws[a-z-]*:ecs:([a-z0-9-]+):(\d{12}):task-definition/([^:]+):(\d+)$")
+# ECS family names: up to 255 letters, digits, hyphens and underscores.
+_ARN_REVISION = re.compile(
+    r"arn:aws[a-z-]*:ecs:([a-z0-9-]+):([0-9]{12}):task-definition/([A-Za-z0-9_-]{1,255}):([0-9]{1,10})"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,7 +283,7 @@ class TaskDefinition:
 
     @property
     def region(self) -> str | None:
-        match = _ARN_REVISION.match(self.arn or "")
+        match = _ARN_REVISION.fullmatch(self.arn or "")
         return match.group(1) if match else None
 
     @property
@@ -301,9 +304,11 @@ class TaskDefinition:
             if isinstance(c, Mapping)
         )
         revision = data.get("revision")
-        arn = _str(data.get("taskDefinitionArn"))
+        # A taskDefinitionArn that is not one (an object, 10,000 characters, a placeholder) is no ARN: it is never
+        # shown, logged or acted on (deregistered) as if it named a revision.
+        match = _ARN_REVISION.fullmatch(_str(data.get("taskDefinitionArn")) or "")
+        arn = match.group(0) if match else None
         family = _str(data.get("family"))
-        match = _ARN_REVISION.match(arn or "")
         if match:
             family = family or match.group(3)
             if not isinstance(revision, int):

@@ -330,6 +330,14 @@ def _smallest_fitting(cpu_needed: int, memory_needed: int, *, windows: bool) -> 
     return None
 
 
+def _as_given(value: object) -> str:
+    """A task-level cpu/memory as the message may repeat it: a short number or word, never an object."""
+    text = value if isinstance(value, str | int | float) and not isinstance(value, bool) else None
+    if text is None or len(str(text)) > 24 or not str(text).isprintable():
+        return f"(a {type(value).__name__} value)"
+    return f"'{text}'"
+
+
 @check(
     id="fargate-size-invalid",
     title="Task size is not a valid Fargate size",
@@ -358,9 +366,9 @@ def fargate_size_invalid(task_definition: TaskDefinition, context: CheckContext)
     platform = "Windows on Fargate" if windows else "Fargate"
     problems = []
     if raw_cpu not in (None, "") and cpu is None:
-        problems.append(f"cpu '{raw_cpu}' is not a number of CPU units or vCPUs")
+        problems.append(f"cpu {_as_given(raw_cpu)} is not a number of CPU units or vCPUs")
     if raw_memory not in (None, "") and memory is None:
-        problems.append(f"memory '{raw_memory}' is not a size in MiB or GB")
+        problems.append(f"memory {_as_given(raw_memory)} is not a size in MiB or GB")
     if problems:
         yield fargate_size_invalid.finding(
             context,

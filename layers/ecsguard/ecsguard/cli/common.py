@@ -68,7 +68,11 @@ def read_document(path: str) -> Any:
         return _read_yaml(path, text)
     try:
         return json.loads(text)
-    except json.JSONDecodeError as exc:
+    except RecursionError:
+        raise InputError(f"{path}: the JSON is nested too deeply to read") from None
+    except ValueError as exc:
+        if not isinstance(exc, json.JSONDecodeError):  # e.g. an integer of more than 4,300 digits
+            raise InputError(f"{path}: not a task definition: {exc}") from None
         raise InputError(
             f"{path}: {_hint(text, exc)} (line {exc.lineno}, column {exc.colno}: {exc.msg})", text=text
         ) from None
@@ -86,6 +90,10 @@ def _read_yaml(path: str, text: str) -> Any:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
         raise InputError(f"{path}: not valid YAML{where}: {getattr(exc, 'problem', None) or exc}", text=text) from None
+    except RecursionError:
+        raise InputError(f"{path}: the YAML is nested too deeply to read") from None
+    except ValueError as exc:  # e.g. an integer of more than 4,300 digits
+        raise InputError(f"{path}: not a task definition: {exc}") from None
 
 
 def settings_from_args(args: argparse.Namespace, **overrides: str) -> Settings:

@@ -61,11 +61,13 @@ def overall_action(report: Report) -> str:
 def subject(report: Report) -> str:
     severity = worst_severity([f.severity for f in report.findings]).upper()
     count = len(report.findings)
-    tail = f" - {count} finding{'s' if count != 1 else ''} ({report.account} {report.region})"
-    head = f"[ecsguard] {severity}: " + (f"{_event_name(report)} " if report.launch else "")
+    # The event parsers validate account and region; the subject keeps SNS's limit whatever a report holds.
+    where = " ".join(part if len(part) <= 20 else part[:17] + "..." for part in (report.account, report.region))
+    tail = f" - {count} finding{'s' if count != 1 else ''} ({where})"
+    head = f"[ecsguard] {severity}: " + (f"{_event_name(report)[:40]} " if report.launch else "")
     room = SUBJECT_LIMIT - len(head) - len(tail)
     name = report.target if len(report.target) <= room else report.target[: max(room - 3, 1)] + "..."
-    return _ascii(head + name + tail)
+    return _ascii(head + name + tail)[:SUBJECT_LIMIT]
 
 
 def _event_name(report: Report) -> str:
