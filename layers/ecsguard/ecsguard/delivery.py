@@ -13,7 +13,11 @@ from typing import Any
 from .policy import Settings
 
 # Folder of a function under functions/ -> factory of its handler in ecsguard.handlers.
-HANDLER_FACTORIES = {"register_task_definition": "make_registration_handler", "run_task": "make_launch_handler"}
+HANDLER_FACTORIES = {
+    "register_task_definition": "make_registration_handler",
+    "run_task": "make_launch_handler",
+    "task_stopped": "make_stopped_handler",
+}
 
 
 def lambda_context(name: str) -> Any:

@@ -105,3 +105,12 @@ def make_launch_handler(
     from .flows.launch import process_launch
 
     return _make_handler(process_launch, settings, clients, metrics)
+
+
+def make_stopped_handler(
+    settings: Settings | None = None, clients: Clients | None = None, *, metrics: bool = True
+) -> Handler:
+    """ECS Task State Change (STOPPED): why the task stopped, once per cause (see :mod:`ecsguard.flows.stopped`)."""
+    from .flows.stopped import process_stopped
+
+    return _make_handler(process_stopped, settings, clients, metrics)

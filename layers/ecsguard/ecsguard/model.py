@@ -37,6 +37,9 @@ __all__ = [
     "LogConfiguration",
     "SecretReference",
     "TaskDefinition",
+    "NetworkConfiguration",
+    "StoppedContainer",
+    "StoppedTask",
     "TaskLaunch",
     "Report",
     "parse_document",
@@ -420,8 +423,41 @@ def task_definitions_in(document: Any) -> list[tuple[str | None, TaskDefinition]
 
 
 @dataclass(frozen=True, slots=True)
+class NetworkConfiguration:
+    """The ``awsvpcConfiguration`` of a launch: where the task's network interface goes."""
+
+    subnets: tuple[str, ...] = ()
+    security_groups: tuple[str, ...] = ()
+    # ``assignPublicIp``: ENABLED -> True; DISABLED or absent (the ECS default) -> False.
+    assign_public_ip: bool = False
+
+    @classmethod
+    def from_api(cls, data: Any) -> NetworkConfiguration | None:
+        """``{"awsvpcConfiguration": {...}}`` (the request shape) or the inner object; None when absent."""
+        if not isinstance(data, Mapping):
+            return None
+        inner = data.get("awsvpcConfiguration", data)
+        if not isinstance(inner, Mapping):
+            return None
+        subnets = tuple(s for s in _list(inner.get("subnets")) if isinstance(s, str) and s)
+        groups = tuple(g for g in _list(inner.get("securityGroups")) if isinstance(g, str) and g)
+        if not subnets and not groups and "assignPublicIp" not in inner:
+            return None
+        public = inner.get("assignPublicIp")
+        return cls(subnets, groups, isinstance(public, str) and public.upper() == "ENABLED")
+
+
+FARGATE_CAPACITY_PROVIDERS = frozenset({"FARGATE", "FARGATE_SPOT"})
+
+
+@dataclass(frozen=True, slots=True)
 class TaskLaunch:
-    """A RunTask/StartTask call: which definition, where, with which overrides."""
+    """A RunTask/StartTask/CreateService/UpdateService call: which definition, where, how, with which overrides.
+
+    ``task_definition`` is what the launch runs: the ARN from the response when CloudTrail has it
+    (the request may name only a family). ``service`` is set for CreateService/UpdateService, whose
+    tasks the service scheduler starts later (``task_arns`` is then empty).
+    """
 
     task_definition: str
     cluster: str | None = None
@@ -429,6 +465,58 @@ class TaskLaunch:
     container_overrides: tuple[Container, ...] = ()
     task_arns: tuple[str, ...] = ()
     started_by: str | None = None
+    network: NetworkConfiguration | None = None
+    capacity_providers: tuple[str, ...] = ()
+    service: str | None = None
+
+    @property
+    def on_fargate(self) -> bool | None:
+        """True on Fargate (launch type or every capacity provider), False on EC2/EXTERNAL, None when unknown."""
+        if self.launch_type:
+            return self.launch_type.upper() == "FARGATE"
+        if self.capacity_providers:
+            return all(p.upper() in FARGATE_CAPACITY_PROVIDERS for p in self.capacity_providers)
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class StoppedContainer:
+    """One container of a stopped task, as the ``ECS Task State Change`` event reports it."""
+
+    name: str
+    exit_code: int | None = None
+    reason: str | None = None
+    last_status: str | None = None
+    image: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoppedTask:
+    """A task that reached STOPPED (EventBridge ``ECS Task State Change``): why, and where it ran.
+
+    ``group`` is ``service:<name>`` for a service's task, ``family:<name>`` for a standalone one.
+    ``subnets`` come from the task's ENI attachment (awsvpc).
+    """
+
+    task_arn: str
+    task_definition_arn: str
+    cluster_arn: str | None = None
+    group: str | None = None
+    started_by: str | None = None
+    stop_code: str | None = None
+    stopped_reason: str | None = None
+    launch_type: str | None = None
+    capacity_provider: str | None = None
+    cpu: str | None = None
+    memory: str | None = None
+    containers: tuple[StoppedContainer, ...] = ()
+    subnets: tuple[str, ...] = ()
+    started_at: str | None = None
+    stopped_at: str | None = None
+
+    @property
+    def service(self) -> str | None:
+        return self.group.split(":", 1)[1] if self.group and self.group.startswith("service:") else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -497,7 +585,8 @@ class Report:
     actions: list[ActionResult] = field(default_factory=list)
     message_id: str | None = None
     launch: TaskLaunch | None = None
-    event_name: str | None = None  # the CloudTrail eventName of a launch (RunTask, StartTask)
+    event_name: str | None = None  # the CloudTrail eventName of a launch (RunTask, StartTask, CreateService, ...)
+    stopped: StoppedTask | None = None  # set by the stopped-task diagnosis flow
     duplicate: bool = False  # the state table already held this event's outcome: nothing done again
 
     @property

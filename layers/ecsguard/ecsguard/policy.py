@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .checks import MODES, SEVERITIES, CheckContext, load_all, run_checks
-from .model import Finding, TaskDefinition
+from .model import Finding, StoppedTask, TaskDefinition, TaskLaunch
 
 if TYPE_CHECKING:
     from .facts import Facts
@@ -233,11 +233,15 @@ def evaluate(
     region: str | None,
     *,
     target: str | None = None,
+    scope: str = "definition",
+    launch: TaskLaunch | None = None,
+    stopped: StoppedTask | None = None,
 ) -> tuple[list[Finding], list[Finding]]:
     """(findings to act on, findings exempted by the ecsguard:ignore tag).
 
     Without ``facts`` (``ecsguard scan``) the checks that need AWS are skipped. ``target`` names
     what the findings are about (default: the definition's family:revision; a file path for scan).
+    ``scope`` picks the checks: those of a definition (default), of a ``launch`` or of a ``stopped`` task.
     """
     context = CheckContext(
         target=target or task_definition.name,
@@ -245,8 +249,10 @@ def evaluate(
         region=region,
         secret_allowlist=settings.secret_allowlist,
         options=settings.check_options(),
+        launch=launch,
+        stopped=stopped,
     )
-    findings = run_checks(task_definition, context, enabled=settings.enabled)
+    findings = run_checks(task_definition, context, enabled=settings.enabled, scope=scope)
     ignored = ignored_checks(task_definition)
     kept = [f for f in findings if not is_exempt(f, ignored)]
     exempted = [f for f in findings if is_exempt(f, ignored)]

@@ -14,12 +14,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from ..model import Finding, TaskDefinition
-from .registry import MODES, REGISTRY, SEVERITIES, Check, CheckContext, CheckFunction, check
+from .registry import MODES, REGISTRY, SCOPES, SEVERITIES, Check, CheckContext, CheckFunction, check
 from .registry import run_checks as _run_registered
 
 __all__ = [
     "MODES",
     "REGISTRY",
+    "SCOPES",
     "SEVERITIES",
     "Check",
     "CheckContext",
@@ -30,7 +31,7 @@ __all__ = [
 ]
 
 # The concern modules, in the order their checks run and are listed.
-CONCERNS = ("logging", "secrets", "iam", "images", "resources", "runtime", "storage")
+CONCERNS = ("logging", "secrets", "iam", "images", "resources", "runtime", "storage", "network", "diagnosis")
 
 
 def load_all() -> Mapping[str, Check]:
@@ -47,7 +48,8 @@ def run_checks(
     context: CheckContext,
     *,
     enabled: Callable[[str], bool] = lambda _check_id: True,
+    scope: str = "definition",
 ) -> list[Finding]:
-    """Run every registered, enabled check that the context can serve; findings in registry order."""
+    """Run every registered, enabled check of ``scope`` that the context can serve; findings in registry order."""
     load_all()
-    return _run_registered(task_definition, context, enabled=enabled)
+    return _run_registered(task_definition, context, enabled=enabled, scope=scope)

@@ -16,13 +16,17 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..model import Finding, TaskDefinition
+from ..model import Finding, StoppedTask, TaskDefinition, TaskLaunch
 
 if TYPE_CHECKING:
     from ..facts import Facts
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 MODES = ("off", "notify", "remediate", "block")
+# What a check looks at besides the task definition: "definition" (a registered or scanned definition, the
+# default), "launch" (RunTask/StartTask/CreateService/UpdateService: ``context.launch`` is set) or "stopped"
+# (the stopped-task diagnosis: ``context.stopped`` is set). Each flow runs the checks of its scope only.
+SCOPES = ("definition", "launch", "stopped")
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +40,9 @@ class CheckContext:
     # Names (case-insensitive) and sha256 value fingerprints a reviewer marked as not secret.
     secret_allowlist: frozenset[str] = frozenset()
     options: Mapping[str, Any] = field(default_factory=dict)
+    # Set for the checks of scope "launch" (the launch being checked) and "stopped" (the task that stopped).
+    launch: TaskLaunch | None = None
+    stopped: StoppedTask | None = None
 
 
 CheckFunction = Callable[[TaskDefinition, CheckContext], Iterable[Finding]]
@@ -64,6 +71,7 @@ class Check:
     prowler: tuple[str, ...] = ()
     # The AWS read calls the check may make through its facts ("ecr:DescribeImages"), for docs and budgets.
     aws_calls: tuple[str, ...] = ()
+    scope: str = "definition"
 
     def finding(
         self,
@@ -143,10 +151,13 @@ def check(
     control_tower: tuple[str, ...] = (),
     prowler: tuple[str, ...] = (),
     aws_calls: tuple[str, ...] = (),
+    scope: str = "definition",
 ) -> Callable[[CheckFunction], Check]:
     """Register a check function with its metadata; returns the :class:`Check`."""
     if severity not in SEVERITIES:
         raise ValueError(f"{id}: unknown severity {severity!r}")
+    if scope not in SCOPES:
+        raise ValueError(f"{id}: unknown scope {scope!r}")
     if default_mode not in MODES:
         raise ValueError(f"{id}: unknown mode {default_mode!r}")
 
@@ -170,6 +181,7 @@ def check(
             control_tower=tuple(control_tower),
             prowler=tuple(prowler),
             aws_calls=tuple(aws_calls),
+            scope=scope,
         )
         REGISTRY[id] = registered
         return registered
@@ -182,11 +194,12 @@ def run_checks(
     context: CheckContext,
     *,
     enabled: Callable[[str], bool] = lambda _check_id: True,
+    scope: str = "definition",
 ) -> list[Finding]:
-    """Run every registered, enabled check that the context can serve; findings in registry order."""
+    """Run every registered, enabled check of ``scope`` that the context can serve; findings in registry order."""
     findings: list[Finding] = []
     for registered in REGISTRY.values():
-        if not enabled(registered.id):
+        if registered.scope != scope or not enabled(registered.id):
             continue
         if registered.needs_facts and context.facts is None:
             continue
