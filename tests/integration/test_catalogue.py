@@ -52,10 +52,10 @@ CANARY = "Hunter2-synthetic-9Vq"  # the plaintext DB_PASSWORD of every-mistake.j
 def moto_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     from moto.server import ThreadedMotoServer
 
-    from ecsguard.aws.ecr import EcrFacts
+    from ecsguard.aws.ecr import PullThroughCacheFacts
 
     # moto's server answers ecr:DescribePullThroughCacheRules with HTTP 500: an account without rules.
-    monkeypatch.setattr(EcrFacts, "pull_through_cache_prefixes", lambda self, region: {})
+    monkeypatch.setattr(PullThroughCacheFacts, "pull_through_cache_prefixes", lambda self, region: {})
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -151,6 +151,10 @@ STAR_RESOURCE_ALLOWED = {
     "logs:DescribeLogGroups": "list action, no resource type",
     "ecr:DescribePullThroughCacheRules": "the Service Authorization Reference lists no resource type for it",
     "ssm:DescribeParameters": "list action, no resource type",
+    "ec2:DescribeSubnets": "EC2 Describe* actions have no resource type",
+    "ec2:DescribeRouteTables": "EC2 Describe* actions have no resource type",
+    "ec2:DescribeVpcEndpoints": "EC2 Describe* actions have no resource type",
+    "ec2:DescribeSecurityGroups": "EC2 Describe* actions have no resource type",
 }
 
 # Which actions each role allows is proven against the code in test_least_privilege.py (collected from
@@ -645,7 +649,14 @@ def test_run_task_role_scopes(template: dict[str, Any], functions: dict[str, dic
         granted = [s for s, _ in stmts if action in as_list(s["Action"])]
         assert granted and all(s["Resource"] == task_scope for s in granted), f"{action}: only tasks of this account"
     star = {a for s, _ in stmts if "*" in as_list(s["Resource"]) for a in as_list(s["Action"])}
-    assert star == {"ecs:DescribeTaskDefinition"}
+    assert star == {  # none of these has a resource type in the Service Authorization Reference
+        "ecs:DescribeTaskDefinition",
+        "ec2:DescribeSubnets",
+        "ec2:DescribeRouteTables",
+        "ec2:DescribeVpcEndpoints",
+        "ec2:DescribeSecurityGroups",
+        "ecr:DescribePullThroughCacheRules",
+    }
     own_logs = [s for s, _ in stmts if "logs:PutLogEvents" in as_list(s["Action"])]
     assert [s["Resource"] for s in own_logs] == [{"Fn::GetAtt": ["RunTaskLogGroup", "Arn"]}]
     log_group = template["Resources"]["RunTaskLogGroup"]["Properties"]
@@ -666,8 +677,20 @@ def test_run_task_rule_pattern(rules: list[Rule]) -> None:
         "detail-type": ["AWS API Call via CloudTrail"],
         "detail": {
             "eventSource": ["ecs.amazonaws.com"],
-            "eventName": ["RunTask", "StartTask"],
             "errorCode": [{"exists": False}],
+            "$or": [
+                {"eventName": ["RunTask", "StartTask", "CreateService"]},
+                {
+                    "eventName": ["UpdateService"],
+                    "requestParameters": {
+                        "$or": [
+                            {"taskDefinition": [{"exists": True}]},
+                            {"networkConfiguration": {"awsvpcConfiguration": {"subnets": [{"exists": True}]}}},
+                            {"capacityProviderStrategy": {"capacityProvider": [{"exists": True}]}},
+                        ]
+                    },
+                },
+            ],
         },
     }
 
@@ -840,3 +863,30 @@ def test_packaged_template_becomes_plain_cloudformation_for_stacksets(
     assert not {t for t in types if t.startswith("AWS::Serverless::")}
     assert {"AWS::Lambda::Function", "AWS::Lambda::LayerVersion", "AWS::Events::Rule", "AWS::SNS::Topic"} <= types
     assert "us-east-1" not in result.stdout  # one template for every region of the StackSet
+
+
+def test_task_stopped_role_scopes(template: dict[str, Any], functions: dict[str, dict[str, Any]]) -> None:
+    role = role_id(functions["TaskStoppedFunction"], template)
+    assert role is not None and role not in {
+        role_id(functions[f], template) for f in ("RegisterTaskDefinitionFunction", "RunTaskFunction")
+    }
+    stmts = role_statements(template, role)
+    allowed = allowed_actions(stmts)
+    # The diagnosis never changes a definition, a task, a role or a secret: it creates log groups, at most.
+    assert not {a for a in allowed if a.startswith(("iam:", "secretsmanager:", "ssm:"))}
+    assert not {"ecs:StopTask", "ecs:RegisterTaskDefinition", "ecs:DeregisterTaskDefinition"} & allowed
+    log_groups = [s for s, _ in stmts if "logs:CreateLogGroup" in as_list(s["Action"])]
+    assert [s["Resource"] for s in log_groups] == [
+        {"Fn::Sub": "arn:${AWS::Partition}:logs:*:${AWS::AccountId}:log-group:*"}
+    ], "any region: awslogs-region may differ from the stack's"
+    own_logs = [s for s, _ in stmts if "logs:PutLogEvents" in as_list(s["Action"])]
+    assert [s["Resource"] for s in own_logs] == [{"Fn::GetAtt": ["TaskStoppedLogGroup", "Arn"]}]
+
+
+def test_task_stopped_rule_pattern(rules: list[Rule]) -> None:
+    [rule] = [r for r in rules if r.function == "TaskStoppedFunction"]
+    assert rule.pattern == {
+        "source": ["aws.ecs"],
+        "detail-type": ["ECS Task State Change"],
+        "detail": {"lastStatus": ["STOPPED"]},
+    }

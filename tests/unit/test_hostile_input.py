@@ -31,12 +31,14 @@ import json
 import logging
 import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import hypothesis
 import pytest
 import yaml
+from botocore.exceptions import ClientError
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -53,7 +55,7 @@ from ecsguard.events import (
     parse_launch,
     parse_registration,
 )
-from ecsguard.handlers import make_launch_handler, make_registration_handler
+from ecsguard.handlers import make_launch_handler, make_registration_handler, make_stopped_handler
 from ecsguard.model import Finding, Report, TaskDefinition, parse_cpu_units, parse_memory_mib
 from ecsguard.policy import Settings
 from ecsguard.render import sns
@@ -76,9 +78,14 @@ SNS_MESSAGE_LIMIT = 256 * 1024
 
 REGISTRATION = "register_task_definition"
 LAUNCH = "run_task"
+STOPPED = "task_stopped"
 BASES = {
-    flow: [json.loads(p.read_text()) for p in sorted((EVENTS / flow).glob("*.json"))] for flow in (REGISTRATION, LAUNCH)
+    flow: [json.loads(p.read_text()) for p in sorted((EVENTS / flow).glob("*.json"))]
+    for flow in (REGISTRATION, LAUNCH, STOPPED)
 }
+# The events of another flow mixed into each flow's bases (a rule that matched the wrong event, ``deliver`` to the
+# wrong function): the launch events for the stopped flow too, as a CloudTrail envelope is its likeliest stranger.
+OTHER_FLOW = {REGISTRATION: LAUNCH, LAUNCH: REGISTRATION, STOPPED: LAUNCH}
 CORPUS_DOCUMENTS = []
 for _path in sorted((CORPUS / "taskdefs").glob("*.json")):
     try:
@@ -125,6 +132,36 @@ ENVELOPE_PATHS = [
     ("detail", "requestParameters", "overrides"),
     ("detail", "requestParameters", "taskDefinition"),
 ]
+# The ECS Task State Change envelope (EventBridge's own fields, no CloudTrail) and the detail fields the stopped
+# flow reads: the first container and attachment stand for all of them.
+STOPPED_ENVELOPE_PATHS = [
+    ("detail-type",),
+    ("source",),
+    ("id",),
+    ("time",),
+    ("account",),
+    ("region",),
+    ("resources",),
+    ("detail",),
+    *(
+        ("detail", field)
+        for field in (
+            "lastStatus", "desiredStatus", "taskArn", "taskDefinitionArn", "clusterArn", "group", "startedBy",
+            "stopCode", "stoppedReason", "launchType", "capacityProviderName", "cpu", "memory", "startedAt",
+            "stoppedAt", "availabilityZone", "containers", "attachments", "overrides",
+        )
+    ),
+    *(("detail", "containers", 0, field) for field in ("name", "reason", "exitCode", "image", "lastStatus")),
+    ("detail", "containers", 0),
+    ("detail", "attachments", 0),
+    ("detail", "attachments", 0, "type"),
+    ("detail", "attachments", 0, "details"),
+    ("detail", "attachments", 0, "details", 0, "value"),
+]  # fmt: skip
+# Where the canary goes bare in a stopped event: every field, the free-text reasons included (they are kept for
+# classification and must never be repeated); _plant_stopped also hides it inside real reasons and groups.
+STOPPED_CANARY_PATHS = [path for path in STOPPED_ENVELOPE_PATHS if path[-1] not in ("detail", "containers", 0)]
+
 # The handlers take the correlation id from ecsguard.events.correlation_id (id-shaped or nothing): the canary
 # may be planted there too.
 CORRELATION_ID_PATHS: set[tuple[str, ...]] = set()
@@ -240,21 +277,30 @@ MUTATIONS = ("replace", "drop", "truncate", "long-string", "long-list", "omitted
 
 
 @st.composite
-def mutated(draw: st.DrawFn, document: Any, *, envelope: bool = False, max_mutations: int = 4) -> Any:
-    """``document`` with 1 to ``max_mutations`` random mutations (biased to the envelope when ``envelope``)."""
+def mutated(
+    draw: st.DrawFn,
+    document: Any,
+    *,
+    envelope: bool = False,
+    max_mutations: int = 4,
+    envelope_paths: list[tuple[Any, ...]] = ENVELOPE_PATHS,
+) -> Any:
+    """``document`` with 1 to ``max_mutations`` random mutations (biased to ``envelope_paths`` when ``envelope``)."""
     document = copy.deepcopy(document)
     for _ in range(draw(st.integers(1, max_mutations))):
         before = copy.deepcopy(document)
-        document = _mutate(draw, document, envelope=envelope)
+        document = _mutate(draw, document, envelope=envelope, envelope_paths=envelope_paths)
         if _size(document) > MAX_DOCUMENT:
             return before  # a list of lists of 3,000 each is gigabytes, not an event
     return document
 
 
-def _mutate(draw: st.DrawFn, document: Any, *, envelope: bool) -> Any:
+def _mutate(
+    draw: st.DrawFn, document: Any, *, envelope: bool, envelope_paths: list[tuple[Any, ...]] = ENVELOPE_PATHS
+) -> Any:
     """One random mutation of ``document`` (in place when it can be; the result is returned)."""
     if envelope and draw(st.booleans()):
-        path = draw(st.sampled_from(ENVELOPE_PATHS))
+        path = draw(st.sampled_from(envelope_paths))
     else:
         paths = _paths(document)
         if not paths:
@@ -370,13 +416,52 @@ def _one_of(documents: list[Any]) -> st.SearchStrategy[Any]:
 
 def hostile_event(flow: str, *, plant: bool = True) -> st.SearchStrategy[Any]:
     """A real event of ``flow`` (sometimes of the other flow), canary planted, then mutated; or random JSON."""
-    bases = _one_of(BASES[flow] * 3 + BASES[REGISTRATION if flow == LAUNCH else LAUNCH])
-    seeded = bases.flatmap(lambda event: planted(event, envelope=True)) if plant else bases
+    bases = _one_of(BASES[flow] * 3 + BASES[OTHER_FLOW[flow]])
+    if flow == STOPPED:
+        seeded = bases.flatmap(planted_stopped) if plant else bases
+        paths = STOPPED_ENVELOPE_PATHS
+    else:
+        seeded = bases.flatmap(lambda event: planted(event, envelope=True)) if plant else bases
+        paths = ENVELOPE_PATHS
     return st.one_of(
-        seeded.flatmap(lambda event: mutated(event, envelope=True)),
+        seeded.flatmap(lambda event: mutated(event, envelope=True, envelope_paths=paths)),
         seeded,  # canary only: the deepest paths (checks, actions, the message) with the plants intact
         JSON,
     )
+
+
+def _hide(text: Any, draw: st.DrawFn) -> str:
+    """``text`` (a reason) with the canary inside it, so the reason still classifies (a pull error, a timeout)."""
+    text = text if isinstance(text, str) else ""
+    cut = draw(st.integers(0, len(text)))
+    shape = draw(st.sampled_from(["{}", " https://deploy:{}@registry.example.com/v2/ ", " password={} ", "\n{}\n"]))
+    return text[:cut] + shape.format(CANARY) + text[cut:]
+
+
+@st.composite
+def planted_stopped(draw: st.DrawFn, event: Any) -> Any:
+    """A stopped event (or a stranger) with the canary planted 1 to 4 times: hidden in the reasons and the group,
+    bare in any field, wrapped anywhere; a CloudTrail stranger gets the CloudTrail plants."""
+    if not (isinstance(event, dict) and event.get("detail-type") == "ECS Task State Change"):
+        return draw(planted(event, envelope=True))
+    event = copy.deepcopy(event)
+    detail = event["detail"]
+    for _ in range(draw(st.integers(1, 4))):
+        where = draw(st.sampled_from(["stoppedReason", "container reason", "group", "bare", "wrapped"]))
+        containers = [c for c in detail.get("containers") or [] if isinstance(c, dict)]
+        if where == "stoppedReason":
+            detail["stoppedReason"] = _hide(detail.get("stoppedReason"), draw)
+        elif where == "container reason" and containers:
+            container = draw(st.sampled_from(containers))
+            container["reason"] = _hide(container.get("reason") or detail.get("stoppedReason"), draw)
+        elif where == "group":
+            detail["group"] = draw(st.sampled_from([f"service:{CANARY}", f"family:{CANARY}", f"service:web {CANARY}"]))
+        elif where == "bare":
+            _set(event, draw(st.sampled_from(STOPPED_CANARY_PATHS)), CANARY)
+        else:
+            paths = _paths(event)
+            _set(event, paths[draw(st.integers(0, len(paths) - 1))], draw(_CANARY_WRAPPED))
+    return event
 
 
 def hostile_document() -> st.SearchStrategy[Any]:
@@ -605,11 +690,25 @@ _counter = iter(range(10**9))
 
 
 def _unique(event: Any) -> Any:
-    """A fresh CloudTrail eventID per example, so idempotency does not replay an earlier example's outcome."""
+    """A fresh CloudTrail eventID (a state change's id) per example, so idempotency does not replay an earlier
+    example's outcome. A state change's id that is not id-shaped is left as it is (the parser must skip it)."""
     if isinstance(event, dict) and isinstance(event.get("detail"), dict):
         if isinstance(event["detail"].get("eventID"), str):
             event["detail"]["eventID"] = f"{event['detail']['eventID'][:8]}-hostile-{next(_counter)}"
+        if event.get("detail-type") == "ECS Task State Change" and isinstance(event.get("id"), str) and _ID_SHAPED.fullmatch(event["id"]):
+            event["id"] = f"{event['id'][:8]}-hostile-{next(_counter)}"
     return event
+
+
+_ID_SHAPED = re.compile(r"[A-Za-z0-9._:-]{1,100}")
+
+
+def _statistic(value: str) -> None:
+    """hypothesis.event inside a property; nothing in a plain test (which run_hostile serves too)."""
+    try:
+        hypothesis.event(value)
+    except hypothesis.errors.InvalidArgument:
+        pass
 
 
 def run_hostile(handler_factory: Any, event: Any, account: Account, capture: Any, **settings_kwargs: Any) -> None:
@@ -621,9 +720,7 @@ def run_hostile(handler_factory: Any, event: Any, account: Account, capture: Any
     result = handler(_unique(event), lambda_context("HostileInputFunction"))
     assert result["status"] in ("checked", "skipped"), result
     messages = account.messages()
-    hypothesis.event(
-        f"{result['status']}, {len(messages)} message(s)"
-    )  # --hypothesis-show-statistics: what was reached
+    _statistic(f"{result['status']}, {len(messages)} message(s)")  # --hypothesis-show-statistics: what was reached
     for message in messages:
         assert_sns_accepts(message)
     if result["status"] == "skipped":
@@ -679,6 +776,324 @@ def test_registration_handler_acting_on_hostile_definitions(seeded: Account, cap
 @given(event=hostile_event(LAUNCH))
 def test_launch_handler_blocking_hostile_launches(seeded: Account, capture: Any, event: Any):
     run_hostile(make_launch_handler, event, seeded, capture, modes={"plaintext-secret": "block"})
+
+
+# --------------------------------------------------------------------------- (b, d) the network path and diagnosis
+
+ECR = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com"
+SECRET_ARN = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:prod/db-password-Xk3V9q"
+_REVISION = re.compile(r'(?:task-definition/|"taskDefinition": ")([A-Za-z0-9_-]{1,255}):([0-9]{1,4})\b')
+
+
+def _revisions(flow: str) -> dict[str, int]:
+    """The highest revision of each family the events of ``flow`` name (ARNs and ``family:N`` references)."""
+    found: dict[str, int] = {}
+    for event in BASES[flow]:
+        for family, revision in _REVISION.findall(json.dumps(event)):
+            found[family] = max(found.get(family, 0), int(revision))
+    return found
+
+
+def _with_canaries(definition: dict[str, Any]) -> dict[str, Any]:
+    """``definition`` with the canary in every value position of every container, and in a tag."""
+    definition = copy.deepcopy(definition)
+    for container in definition["containerDefinitions"]:
+        container.setdefault("environment", []).extend(
+            [{"name": "DB_PASSWORD", "value": CANARY}, {"name": "GREETING", "value": f"hello {CANARY}"}]
+        )
+        container["command"] = ["sh", "-c", f"exec app --token={CANARY}"]
+        container["healthCheck"] = {"command": ["CMD-SHELL", f"curl -u admin:{CANARY} localhost"]}
+        container["dockerLabels"] = {"secret": CANARY}
+        log = container.get("logConfiguration")
+        if isinstance(log, dict) and log.get("logDriver") == "awsfirelens":
+            log["options"]["apikey"] = CANARY
+    definition["tags"] = [{"key": "owner-token", "value": CANARY}]
+    return definition
+
+
+def _awslogs(group: str, prefix: str) -> dict[str, Any]:
+    options = {"awslogs-group": group, "awslogs-region": REGION, "awslogs-stream-prefix": prefix}
+    return {"logDriver": "awslogs", "options": options}
+
+
+def _fargate(family: str, containers: list[dict[str, Any]], *, cpu: str = "256", memory: str = "512") -> dict[str, Any]:
+    return {
+        "family": family,
+        "requiresCompatibilities": ["FARGATE"],
+        "networkMode": "awsvpc",
+        "cpu": cpu,
+        "memory": memory,
+        "executionRoleArn": f"arn:aws:iam::{ACCOUNT}:role/{family}-execution",
+        "containerDefinitions": containers,
+    }
+
+
+def _app(name: str, image: str, **extra: Any) -> dict[str, Any]:
+    return {"name": name, "image": image, "essential": True, **extra}
+
+
+# What the stopped events' tasks ran: an ECR app with a secret and an X-Ray daemon; a FireLens router; a batch job.
+STOPPED_DEFINITIONS = {
+    "web": _fargate(
+        "web",
+        [
+            _app(
+                "web",
+                f"{ECR}/web:1.4.2",
+                secrets=[{"name": "DB_PASSWORD", "valueFrom": SECRET_ARN}],
+                logConfiguration=_awslogs("/ecs/web", "web"),
+            ),
+            {"name": "xray-daemon", "image": "public.ecr.aws/xray/aws-xray-daemon:3.3.12", "essential": False},
+        ],
+    ),
+    "orders-api": _fargate(
+        "orders-api",
+        [
+            _app("api", f"{ECR}/orders-api:2.0.1", logConfiguration={"logDriver": "awsfirelens", "options": {}}),
+            {
+                "name": "log_router",
+                "image": "public.ecr.aws/aws-observability/aws-for-fluent-bit:stable",
+                "essential": True,
+                "firelensConfiguration": {"type": "fluentbit"},
+                "logConfiguration": _awslogs("/ecs/orders-api/firelens", "firelens"),
+            },
+        ],
+        cpu="512",
+        memory="1024",
+    ),
+    "nightly-report": _fargate(
+        "nightly-report", [_app("report", f"{ECR}/nightly-report:2026.11", logConfiguration=_awslogs("/ecs/r", "r"))]
+    ),
+}
+
+
+def _launch_definition(family: str) -> dict[str, Any]:
+    """What the launch events' calls run: Fargate awsvpc with an ECR image, awslogs and a secret (so the network
+    check needs ecr.api, ecr.dkr, S3, logs and secretsmanager); ``api`` is the EC2 bridge service's."""
+    app = _app(
+        "app",
+        f"{ECR}/{family}:1",
+        secrets=[{"name": "DB_PASSWORD", "valueFrom": SECRET_ARN}],
+        logConfiguration=_awslogs(f"/ecs/{family}", family),
+    )
+    if family == "api":
+        return {
+            "family": family,
+            "requiresCompatibilities": ["EC2"],
+            "networkMode": "bridge",
+            "containerDefinitions": [{**app, "memory": 512}],
+        }
+    return _fargate(family, [app, {"name": "migrate", "image": f"{ECR}/{family}-migrate:1", "essential": False}])
+
+
+def _register_up_to(account: Account, definition: dict[str, Any], revision: int) -> str:
+    """Register ``definition`` until its family has ``revision`` (moto numbers revisions from 1)."""
+    ecs = account.client("ecs")
+    while True:
+        registered = ecs.register_task_definition(**definition)["taskDefinition"]
+        if registered["revision"] >= revision:
+            return registered["taskDefinitionArn"]
+
+
+@pytest.fixture
+def launchable(seeded: Account) -> Iterator[Account]:
+    """The seeded account with every revision the launch events name, canaries in them: the launched definition is
+    read, so the network checks run (against subnets and groups moto does not have: "could not verify")."""
+    from ecsguard.aws.network import clear_caches
+
+    for family, revision in _revisions(LAUNCH).items():
+        _register_up_to(seeded, _with_canaries(_launch_definition(family)), revision)
+    clear_caches()
+    yield seeded
+    clear_caches()
+
+
+@pytest.fixture
+def stoppable(account: Account) -> Account:
+    """The account with the revisions the stopped events name (canaries in them), and the service ``web`` of
+    cluster ``prod`` in a moto VPC, so a timed-out pull reads the service's network and runs registry-unreachable
+    on the event's subnets (which moto does not have)."""
+    for family, revision in _revisions(STOPPED).items():
+        _register_up_to(account, _with_canaries(STOPPED_DEFINITIONS[family]), revision)
+    ec2, ecs = account.client("ec2"), account.client("ecs")
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.2.0/24")["Subnet"]["SubnetId"]
+    group = ec2.create_security_group(GroupName="web", Description="web", VpcId=vpc)["GroupId"]
+    ecs.create_cluster(clusterName="prod")
+    ecs.create_service(
+        cluster="prod",
+        serviceName="web",
+        taskDefinition="web",
+        desiredCount=0,
+        launchType="FARGATE",
+        networkConfiguration={"awsvpcConfiguration": {"subnets": [subnet], "securityGroups": [group]}},
+    )
+    return account
+
+
+def _forget_diagnoses(account: Account) -> None:
+    """Drop the diagnosis windows of earlier examples, so each example's stop may send its own message."""
+    from ecsguard.aws.state import DIAGNOSIS_PREFIX
+
+    dynamodb = account.client("dynamodb")
+    for item in dynamodb.scan(TableName=account.table).get("Items", []):
+        if item["id"]["S"].startswith(DIAGNOSIS_PREFIX):
+            dynamodb.delete_item(TableName=account.table, Key={"id": item["id"]})
+
+
+def _stopped_event(name: str, **detail: Any) -> dict[str, Any]:
+    event = json.loads((EVENTS / STOPPED / f"{name}.json").read_text())
+    event["detail"].update(copy.deepcopy(detail))
+    return event
+
+
+def _stopped_container_reason(name: str, reason: str) -> dict[str, Any]:
+    event = _stopped_event(name)
+    event["detail"]["containers"][0]["reason"] = reason
+    return event
+
+
+@HANDLER_SETTINGS
+@given(event=hostile_event(STOPPED))
+@example(event=_stopped_event("image-pull-timeout", stoppedReason=f"CannotPullContainerError: {CANARY} i/o timeout"))
+@example(event=_stopped_container_reason("oom-killed", f"OutOfMemoryError: {CANARY}"))
+@example(event=_stopped_event("log-group-missing", group=f"service:{CANARY}"))
+@example(event=_stopped_event("secret-access-denied", group={"service": CANARY}, clusterArn=[CANARY]))
+@example(event=_stopped_event("essential-exit-1", taskDefinitionArn=CANARY))
+def test_stopped_handler_never_raises_or_leaks(stoppable: Account, capture: Any, event: Any):
+    _forget_diagnoses(stoppable)
+    run_hostile(make_stopped_handler, event, stoppable, capture)
+
+
+@pytest.mark.parametrize("name", [p.stem for p in sorted((EVENTS / STOPPED).glob("*.json"))])
+def test_every_stopped_event_with_the_canary_in_its_reasons_and_definition(
+    name: str, stoppable: Account, capture: Any
+):
+    """Each real stopped event, the canary in its reasons and in the definition it ran: checked (or skipped as
+    routine), SNS accepts what is sent, nothing leaks. The diagnoses that page do send (the path is reached)."""
+    event = _stopped_event(name)
+    detail = event["detail"]
+    if isinstance(detail.get("stoppedReason"), str):
+        detail["stoppedReason"] += f" (password={CANARY})"
+    for container in detail["containers"]:
+        if container.get("reason"):
+            container["reason"] = f"{CANARY}: {container['reason']}"
+    run_hostile(make_stopped_handler, event, stoppable, capture)
+
+
+PAGING_STOPS = {
+    "essential-exit-1": [],  # info: rides along, never sends on its own
+    "image-pull-access-denied": ["image-pull-failed"],
+    "image-pull-not-found": ["image-pull-failed"],
+    "image-pull-timeout": ["image-pull-failed"],
+    "log-group-missing": ["task-init-failed"],
+    "oom-killed": ["oom-killed"],
+    "registry-auth-denied": ["task-init-failed"],
+    "secret-access-denied": ["task-init-failed"],
+    "secret-not-found": ["task-init-failed"],
+    "secret-timeout": ["task-init-failed"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(PAGING_STOPS))
+def test_stopped_diagnoses_that_page_are_sent_without_the_canary(name: str, stoppable: Account, capture: Any):
+    """The hostile runs reach the message: each diagnosis that pages sends one (subject and body checked)."""
+    event = _stopped_event(name)
+    if isinstance(event["detail"].get("stoppedReason"), str):
+        event["detail"]["stoppedReason"] += f" {CANARY}"
+    handler = make_stopped_handler(
+        settings=Settings(topic_arn=stoppable.topic_arn, state_table=stoppable.table), clients=Clients()
+    )
+    capture()
+    result = handler(event, lambda_context("TaskStoppedFunction"))
+    messages = stoppable.messages()
+    assert len(messages) == (1 if PAGING_STOPS[name] else 0), result
+    for message in messages:
+        assert_sns_accepts(message)
+        assert message["Subject"].startswith("[ecsguard] HIGH: "), message["Subject"]
+        assert json.loads(message["MessageAttributes"]["checks"]["Value"]) == PAGING_STOPS[name]
+    assert_no_leak(json.dumps(result), json.dumps(messages), capture())
+
+
+def test_a_timed_out_pull_in_a_service_says_could_not_verify_for_subnets_moto_lacks(stoppable: Account, capture):
+    """image-pull-timeout: the service's network is read (DescribeServices), registry-unreachable runs on the
+    event's subnet, which EC2 does not know: the message says so, never a crash or a verdict."""
+    handler = make_stopped_handler(
+        settings=Settings(topic_arn=stoppable.topic_arn, state_table=stoppable.table), clients=Clients()
+    )
+    result = handler(_stopped_event("image-pull-timeout"), lambda_context("TaskStoppedFunction"))
+    [message] = stoppable.messages()
+    [finding] = json.loads(message["Message"])["findings"]
+    assert result["findings"][0]["check"] == "image-pull-failed"
+    assert "could not verify the path" in finding["message"], finding["message"]
+    assert "InvalidSubnetID.NotFound" in finding["message"]
+    assert_no_leak(json.dumps(message), capture())
+
+
+class _FailingClients(Clients):
+    """Clients whose ``service`` client fails ``operation`` with ``code`` (the error message carries the canary,
+    as an AWS message may quote a request)."""
+
+    def __init__(self, service: str, operation: str, code: str, status: int = 400) -> None:
+        super().__init__()
+        self.failing = (service, operation, code, status)
+
+    def __call__(self, service: str, region: str | None = None) -> Any:
+        new = (service, region) not in self._clients
+        client = super().__call__(service, region)
+        failing_service, operation, code, status = self.failing
+        if new and service == failing_service:
+
+            def fail(**_: Any) -> None:
+                error = {"Error": {"Code": code, "Message": f"simulated: {CANARY}"}}
+                raise ClientError({**error, "ResponseMetadata": {"HTTPStatusCode": status}}, operation)
+
+            client.meta.events.register(f"before-call.{client.meta.service_model.service_name}.{operation}", fail)
+        return client
+
+
+@pytest.mark.parametrize(
+    "service, operation, code, status",
+    [
+        ("ecs", "DescribeTaskDefinition", "ThrottlingException", 400),
+        ("ecs", "DescribeTaskDefinition", "ServerException", 500),
+        ("dynamodb", "UpdateItem", "ProvisionedThroughputExceededException", 400),
+        ("dynamodb", "UpdateItem", "InternalServerError", 500),
+    ],
+)
+def test_stopped_handler_lets_only_retryable_aws_errors_through(
+    stoppable: Account, capture: Any, service: str, operation: str, code: str, status: int
+):
+    """Throttling and server errors fail the invocation (Lambda retries it, then the dead-letter queue keeps the
+    event): a diagnosis that could not read the definition or keep its count must not turn into a silent drop
+    or a message per stop. The exception names the code; its text is botocore's (the AWS message), never logged."""
+    handler = make_stopped_handler(
+        settings=Settings(topic_arn=stoppable.topic_arn, state_table=stoppable.table),
+        clients=_FailingClients(service, operation, code, status),
+    )
+    capture()
+    with pytest.raises(ClientError) as raised:
+        handler(_stopped_event("oom-killed"), lambda_context("TaskStoppedFunction"))
+    assert raised.value.response["Error"]["Code"] == code
+    assert stoppable.messages() == []
+    assert_no_leak(capture())
+
+
+@pytest.mark.parametrize("code", ["AccessDeniedException", "ClientException"])
+def test_stopped_handler_diagnoses_from_the_event_when_the_definition_is_not_readable(
+    stoppable: Account, capture: Any, code: str
+):
+    """A revision ecsguard may not read (or that is gone) is not retried: the diagnosis uses the event."""
+    handler = make_stopped_handler(
+        settings=Settings(topic_arn=stoppable.topic_arn, state_table=stoppable.table),
+        clients=_FailingClients("ecs", "DescribeTaskDefinition", code),
+    )
+    capture()
+    result = handler(_stopped_event("oom-killed"), lambda_context("TaskStoppedFunction"))
+    assert result["status"] == "checked" and result["definitionUnreadable"]
+    [message] = stoppable.messages()
+    assert_sns_accepts(message)
+    assert_no_leak(json.dumps(result), json.dumps(message), capture())
 
 
 # --------------------------------------------------------------------------- (c, d) ecsguard scan

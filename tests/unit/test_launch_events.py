@@ -159,3 +159,83 @@ def test_redacted_override_values_must_be_read_back():
     assert parsed.launch.container_overrides == ()
     assert parsed.reason_incomplete is not None
     assert len(parsed.launch.task_arns) == 2
+
+
+# --------------------------------------------------------------------------- services and networks
+
+
+def test_run_task_network_configuration_and_capacity_provider():
+    launch = parse_launch(run_task("no-overrides")).launch
+    assert launch.network is not None
+    assert launch.network.subnets == ("subnet-0a1b2c3d4e5f60718", "subnet-0f9e8d7c6b5a40312")
+    assert launch.network.security_groups == ("sg-0123456789abcdef0",)
+    assert launch.network.assign_public_ip is False
+    assert launch.on_fargate is True
+    assert launch.service is None
+
+
+def test_create_service_resolves_the_family_to_the_revision_in_the_response():
+    parsed = parse_launch(run_task("create-service"))
+    launch = parsed.launch
+    assert parsed.call.event_name == "CreateService"
+    assert parsed.service_incomplete is None
+    assert parsed.launch.task_arns == () and parsed.launch.container_overrides == ()
+    assert launch.task_definition == f"arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/checkout:7"  # request: "checkout"
+    assert launch.service == f"arn:aws:ecs:{REGION}:{ACCOUNT}:service/web/checkout"
+    assert launch.cluster == f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/web"
+    assert launch.on_fargate is True
+    assert launch.network.subnets == ("subnet-0a1b2c3d4e5f60718", "subnet-0f9e8d7c6b5a40312")
+
+
+def test_capacity_provider_strategy_decides_fargate():
+    launch = parse_launch(run_task("create-service-capacity-provider")).launch
+    assert launch.launch_type is None
+    assert launch.capacity_providers == ("FARGATE_SPOT", "FARGATE")
+    assert launch.on_fargate is True
+    ec2 = parse_launch(run_task("create-service-ec2-bridge")).launch
+    assert ec2.on_fargate is False and ec2.network is None
+
+
+@pytest.mark.parametrize(
+    ("providers", "expected"),
+    [(("FARGATE",), True), (("FARGATE", "my-asg-provider"), False), (("my-asg-provider",), False), ((), None)],
+)
+def test_on_fargate_from_capacity_providers(providers, expected):
+    from ecsguard.model import TaskLaunch
+
+    assert TaskLaunch("web:1", capacity_providers=providers).on_fargate is expected
+
+
+def test_update_service_network_change_uses_the_new_network():
+    launch = parse_launch(run_task("update-service-network")).launch
+    assert launch.network.subnets == ("subnet-0f9e8d7c6b5a40312",)
+    assert launch.network.assign_public_ip is True
+    assert launch.task_definition.endswith("task-definition/checkout:7")
+
+
+def test_update_service_of_the_desired_count_only_is_not_a_launch():
+    with pytest.raises(SkipEvent, match="changed neither the task definition, the network nor the capacity"):
+        parse_launch(run_task("not-ours-update-service-desired-count"))
+
+
+def test_failed_service_call_is_skipped():
+    with pytest.raises(SkipEvent, match="^CreateService failed with InvalidParameterException: the service was not"):
+        parse_launch(run_task("failed-call-create-service"))
+
+
+def test_update_service_without_a_response_must_be_read_back():
+    event = run_task("update-service-network")
+    event["detail"]["responseElements"] = None
+    event["detail"]["requestParameters"].pop("networkConfiguration")
+    event["detail"]["requestParameters"]["taskDefinition"] = "checkout"
+    parsed = parse_launch(event)
+    assert parsed.service_incomplete == "CloudTrail omitted the service from the response"
+    assert parsed.launch.service == "checkout" and parsed.launch.cluster == "web"
+
+
+def test_hostile_network_configuration_is_treated_as_absent():
+    event = run_task("no-overrides")
+    event["detail"]["requestParameters"]["networkConfiguration"] = {"awsvpcConfiguration": {"subnets": "subnet-1"}}
+    assert parse_launch(event).launch.network is None
+    event["detail"]["requestParameters"]["networkConfiguration"] = {"awsvpcConfiguration": [1, 2]}
+    assert parse_launch(event).launch.network is None

@@ -33,3 +33,52 @@ def test_operators():
     assert not matches({"a": [{"anything-but": ["x"]}]}, {"a": "x"})
     assert matches({"a": ["x"]}, {"a": ["y", "x"]})
     assert not matches({"a": [{"numeric": [">", 1]}]}, {"a": 2})  # unsupported operators never match
+
+
+SERVICE_PATTERN = {
+    "detail": {
+        "errorCode": [{"exists": False}],
+        "$or": [
+            {"eventName": ["RunTask", "CreateService"]},
+            {
+                "eventName": ["UpdateService"],
+                "requestParameters": {
+                    "$or": [
+                        {"taskDefinition": [{"exists": True}]},
+                        {"capacityProviderStrategy": {"capacityProvider": [{"exists": True}]}},
+                    ]
+                },
+            },
+        ],
+    }
+}
+
+
+@pytest.mark.parametrize(
+    "detail, expected",
+    [
+        ({"eventName": "RunTask"}, True),
+        ({"eventName": "CreateService"}, True),
+        ({"eventName": "CreateService", "errorCode": "AccessDenied"}, False),
+        ({"eventName": "UpdateService", "requestParameters": {"taskDefinition": "web:2"}}, True),
+        ({"eventName": "UpdateService", "requestParameters": {"desiredCount": 6}}, False),
+        ({"eventName": "UpdateService"}, False),
+        # EventBridge flattens arrays of objects: one strategy item with the field is enough.
+        (
+            {
+                "eventName": "UpdateService",
+                "requestParameters": {"capacityProviderStrategy": [{"weight": 1}, {"capacityProvider": "FARGATE"}]},
+            },
+            True,
+        ),
+        ({"eventName": "UpdateService", "requestParameters": {"capacityProviderStrategy": [{"weight": 1}]}}, False),
+        ({"eventName": "StartTask"}, False),
+    ],
+)
+def test_or_and_arrays_of_objects(detail, expected):
+    assert matches(SERVICE_PATTERN, {"detail": detail}) is expected
+
+
+def test_malformed_or_never_matches():
+    assert not matches({"$or": "x"}, {"a": 1})
+    assert not matches({"$or": ["x"]}, {"a": 1})

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from .model import Container, TaskDefinition, TaskLaunch
+from .model import Container, NetworkConfiguration, TaskDefinition, TaskLaunch
 
 CLOUDTRAIL_DETAIL_TYPE = "AWS API Call via CloudTrail"
 
@@ -54,6 +54,7 @@ _IDENTITY = re.compile(r"[A-Za-z0-9+=,.@:/_-]{1,256}(?: [A-Za-z0-9+=,.@:/_-]{1,6
 _TASK_DEFINITION_REFERENCE = re.compile(
     r"arn:aws[a-z-]*:ecs:[a-z0-9-]+:[0-9]{12}:task-definition/[A-Za-z0-9_-]{1,255}:[0-9]{1,10}|[A-Za-z0-9_-]{1,255}"
 )
+_ECS_NAME = re.compile(r"[A-Za-z0-9_-]{1,255}")  # a cluster or service name
 _TIME_LIMIT = 64
 
 
@@ -267,19 +268,38 @@ def parse_registration(event: Any) -> Registration:
     return Registration(call, arn, None, reason)
 
 
-# --------------------------------------------------------------------------- RunTask / StartTask
+# --------------------------------------------------------------------------- RunTask / StartTask / services
 
-LAUNCH_EVENT_NAMES = ("RunTask", "StartTask")
+_TASK_DEFINITION_PARTS = re.compile(r"^(?:arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition/)?([^:/]+)(?::(\d+))?$")
+
+
+def split_task_definition(reference: str) -> tuple[str | None, int | None]:
+    """``family``, ``family:7`` or a task-definition ARN -> (family, revision or None)."""
+    match = _TASK_DEFINITION_PARTS.match(reference)
+    if not match:
+        return None, None
+    return match.group(1), int(match.group(2)) if match.group(2) else None
+
+
+TASK_EVENT_NAMES = ("RunTask", "StartTask")
+SERVICE_EVENT_NAMES = ("CreateService", "UpdateService")
+LAUNCH_EVENT_NAMES = TASK_EVENT_NAMES + SERVICE_EVENT_NAMES
 
 
 @dataclass(frozen=True, slots=True)
 class Launch:
-    """What a RunTask/StartTask event tells us: the call and the launch it made."""
+    """What a launch event tells us: the call and the launch it made.
+
+    RunTask/StartTask start tasks now; CreateService/UpdateService tell the service scheduler which
+    definition to run, where and how (``launch.service`` set, no task ARNs).
+    """
 
     call: ApiCall
     launch: TaskLaunch
     # Why the container overrides could not be read from the event (then they must be re-read), else None.
     reason_incomplete: str | None = None
+    # UpdateService without the service in its response: what must be read back (DescribeServices), else None.
+    service_incomplete: str | None = None
 
 
 def _mapping(value: Any) -> Mapping[str, Any] | None:
@@ -297,22 +317,95 @@ def _override_list(overrides: Any) -> list[Mapping[str, Any]] | None:
     return [item for item in items if isinstance(item, Mapping)]
 
 
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def capacity_providers(strategy: Any) -> tuple[str, ...]:
+    """The capacity provider names of a ``capacityProviderStrategy`` list (empty when absent or malformed)."""
+    if not isinstance(strategy, list):
+        return ()
+    names = (item.get("capacityProvider") for item in strategy if isinstance(item, Mapping))
+    return tuple(name for name in names if isinstance(name, str) and name)
+
+
+# UpdateService changes that change what the service's next tasks run or where: anything else (a desired
+# count from Application Auto Scaling, deployment settings, tags) is not a launch ecsguard checks. The
+# template's rule filters on the same fields; this keeps `ecsguard deliver` and direct invocations honest.
+SERVICE_LAUNCH_FIELDS = ("taskDefinition", "networkConfiguration", "capacityProviderStrategy", "launchType")
+
+
+def service_launch(event_name: str, request: Mapping[str, Any], response: Mapping[str, Any]) -> TaskLaunch:
+    """The launch a CreateService/UpdateService call describes: the service's definition, network and capacity.
+
+    The service in the response is the truth after the call (its ``taskDefinition`` is an ARN with a
+    revision even when the request named a family); the request fills what a truncated response lacks.
+    """
+    service = _mapping(response.get("service")) or {}
+    reference = _text(service.get("taskDefinition")) or _text(request.get("taskDefinition"))
+    network = NetworkConfiguration.from_api(_mapping(service.get("networkConfiguration"))) or (
+        NetworkConfiguration.from_api(_mapping(request.get("networkConfiguration")))
+    )
+    providers = capacity_providers(service.get("capacityProviderStrategy")) or capacity_providers(
+        request.get("capacityProviderStrategy")
+    )
+    # Names and ARNs only (they reach log lines, the message and DescribeServices): anything else is absent.
+    name = next(
+        (
+            v
+            for v in (service.get("serviceArn"), request.get("serviceName"), request.get("service"))
+            if _valid(v, _ARN) or _valid(v, _ECS_NAME)
+        ),
+        None,
+    )
+    cluster = next(
+        (v for v in (service.get("clusterArn"), request.get("cluster")) if _valid(v, _ARN) or _valid(v, _ECS_NAME)),
+        None,
+    )
+    return TaskLaunch(
+        task_definition=reference or "",
+        cluster=cluster,
+        launch_type=_text(service.get("launchType")) or _text(request.get("launchType")),
+        network=network,
+        capacity_providers=providers,
+        service=name,
+    )
+
+
 def parse_launch(event: Any) -> Launch:
-    """Read a RunTask/StartTask event; raise :class:`SkipEvent` for failed calls and foreign events.
+    """Read a RunTask/StartTask/CreateService/UpdateService event; :class:`SkipEvent` for what is not a launch.
 
     The overrides come from ``requestParameters`` (what the caller sent) and, when CloudTrail
     truncated the request, from the tasks in ``responseElements`` (ECS echoes them per task). A call
-    that started no task and carries no overrides has nothing to check or stop and is skipped.
+    that started no task and carries no overrides has nothing to check or stop and is skipped. A
+    service call is a launch when it creates a service or changes its definition, network or capacity.
     """
     call = parse_api_call(event)
     if call.event_name not in LAUNCH_EVENT_NAMES:
-        raise SkipEvent(f"eventName {call.event_name!r} is not RunTask or StartTask")
+        raise SkipEvent(f"eventName {call.event_name!r} is not RunTask, StartTask, CreateService or UpdateService")
     if call.error_code:
-        raise SkipEvent(f"{call.event_name} failed with {call.error_code}: no task was started")
+        what = "no task was started" if call.event_name in TASK_EVENT_NAMES else "the service was not changed"
+        raise SkipEvent(f"{call.event_name} failed with {call.error_code}: {what}")
 
     sent = _mapping(call.request_parameters)
     request = sent or {}
     response = _mapping(call.response_elements) or {}
+
+    if call.event_name in SERVICE_EVENT_NAMES:
+        if (
+            call.event_name == "UpdateService"
+            and sent is not None
+            and not any(f in request for f in SERVICE_LAUNCH_FIELDS)
+        ):
+            raise SkipEvent("UpdateService changed neither the task definition, the network nor the capacity")
+        launch = service_launch(call.event_name, request, response)
+        incomplete = None
+        if not launch.task_definition or launch.network is None and not _mapping(response.get("service")):
+            incomplete = "CloudTrail omitted the service from the response"
+            if not launch.service:
+                raise SkipEvent(f"{call.event_name} event names no service")
+        return Launch(call, launch, None, incomplete)
+
     raw_tasks = response.get("tasks")
     tasks = [t for t in raw_tasks if isinstance(t, Mapping) and not _omitted(t)] if isinstance(raw_tasks, list) else []
     task_arns = tuple(arn for arn in (task.get("taskArn") for task in tasks) if isinstance(arn, str) and arn)
@@ -339,6 +432,10 @@ def parse_launch(event: Any) -> Launch:
     cluster = first.get("clusterArn") or request.get("cluster")
     launch_type = request.get("launchType") or first.get("launchType")
     started_by = request.get("startedBy") or first.get("startedBy")
+    # The capacity provider the task landed on (the cluster's default strategy when the request named none).
+    providers = capacity_providers(request.get("capacityProviderStrategy")) or tuple(
+        name for name in (task.get("capacityProviderName") for task in tasks) if isinstance(name, str) and name
+    )
     launch = TaskLaunch(
         task_definition=task_definition,
         cluster=cluster if isinstance(cluster, str) and cluster else None,
@@ -346,5 +443,141 @@ def parse_launch(event: Any) -> Launch:
         container_overrides=tuple(Container.from_api(item, index) for index, item in enumerate(overrides)),
         task_arns=task_arns,
         started_by=started_by if isinstance(started_by, str) and started_by else None,
+        network=NetworkConfiguration.from_api(_mapping(request.get("networkConfiguration"))),
+        capacity_providers=tuple(dict.fromkeys(providers)),
     )
     return Launch(call, launch, reason)
+
+
+# --------------------------------------------------------------------------- ECS Task State Change (STOPPED)
+
+TASK_STATE_CHANGE_DETAIL_TYPE = "ECS Task State Change"
+TASK_STATE_CHANGE_SOURCE = "aws.ecs"
+
+_TASK_ARN = re.compile(r"arn:aws[a-z-]*:ecs:([a-z0-9-]+):([0-9]{12}):task/[A-Za-z0-9_-]{1,255}(?:/[A-Za-z0-9]{1,64})?")
+_CLUSTER_ARN = re.compile(r"arn:aws[a-z-]*:ecs:[a-z0-9-]+:[0-9]{12}:cluster/[A-Za-z0-9_-]{1,255}")
+_REVISION_ARN = re.compile(r"arn:aws[a-z-]*:ecs:[a-z0-9-]+:[0-9]{12}:task-definition/[A-Za-z0-9_-]{1,255}:[0-9]{1,10}")
+_GROUP = re.compile(r"(?:service|family):[A-Za-z0-9_-]{1,255}")
+_STOP_CODE = re.compile(r"[A-Za-z]{1,64}")
+_STATUS = re.compile(r"[A-Z_]{1,32}")
+_CONTAINER_NAME = re.compile(r"[A-Za-z0-9_-]{1,255}")
+_IMAGE_REFERENCE = re.compile(r"[A-Za-z0-9._:/@+-]{1,1024}")
+_STARTED_BY = re.compile(r"[A-Za-z0-9._:/#-]{1,128}")
+_SUBNET = re.compile(r"subnet-[0-9a-f]{8,17}")
+_ZONE = re.compile(r"[a-z0-9-]{1,32}")
+_TASK_SIZE = re.compile(r"[0-9]{1,7}")
+# stoppedReason and a container's reason are free text that may quote anything (an application's own output,
+# a URL with credentials): they are kept, bounded, for the diagnosis checks to classify and are never copied
+# into a message, a log line or an attribute.
+REASON_LIMIT = 8192
+
+
+@dataclass(frozen=True, slots=True)
+class TaskStopped:
+    """What an ``ECS Task State Change`` event with ``lastStatus`` STOPPED tells us."""
+
+    event_id: str  # EventBridge's id of this state change (a retry of the same delivery keeps it)
+    account: str
+    region: str
+    time: str | None
+    task: Any  # ecsguard.model.StoppedTask
+
+
+def _reason(value: Any) -> str | None:
+    return value[:REASON_LIMIT] if isinstance(value, str) and value else None
+
+
+def _exit_code(value: Any) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    return value if -(2**31) <= value < 2**32 else None
+
+
+def _subnets(attachments: Any) -> tuple[str, ...]:
+    """The subnets of the task's ENI attachments (awsvpc): ``details`` ``[{"name": "subnetId", "value": ...}]``."""
+    found: list[str] = []
+    for attachment in attachments if isinstance(attachments, list) else []:
+        if not isinstance(attachment, Mapping) or str(attachment.get("type", "")).lower() not in {"eni", ""}:
+            continue
+        for item in attachment.get("details") if isinstance(attachment.get("details"), list) else []:
+            if isinstance(item, Mapping) and item.get("name") == "subnetId":
+                subnet = _valid(item.get("value"), _SUBNET)
+                if subnet:
+                    found.append(subnet)
+    return tuple(dict.fromkeys(found))
+
+
+def parse_task_stopped(event: Any) -> TaskStopped:
+    """Read an ``ECS Task State Change`` event of a task that reached STOPPED; :class:`SkipEvent` for anything else.
+
+    Every field copied out of the event is validated for its shape (an ARN, a subnet id, a stop code...);
+    a value of another type or shape is treated as absent. The reasons are free text, kept for
+    classification only (:data:`REASON_LIMIT` characters) and never repeated.
+    """
+    from .model import StoppedContainer, StoppedTask
+
+    if not isinstance(event, Mapping):
+        raise SkipEvent(f"event is a {type(event).__name__}, not a JSON object")
+    if event.get("source") != TASK_STATE_CHANGE_SOURCE:
+        raise SkipEvent(f"source {_shown(event.get('source'))} is not {TASK_STATE_CHANGE_SOURCE!r}")
+    if event.get("detail-type") != TASK_STATE_CHANGE_DETAIL_TYPE:
+        raise SkipEvent(f"detail-type {_shown(event.get('detail-type'))} is not {TASK_STATE_CHANGE_DETAIL_TYPE!r}")
+    detail = event.get("detail")
+    if not isinstance(detail, Mapping):
+        raise SkipEvent("event has no detail object")
+    if detail.get("lastStatus") != "STOPPED":
+        raise SkipEvent(f"lastStatus {_shown(detail.get('lastStatus'))} is not 'STOPPED': the task has not stopped")
+    task_match = _TASK_ARN.fullmatch(detail["taskArn"]) if isinstance(detail.get("taskArn"), str) else None
+    if task_match is None:
+        raise SkipEvent(f"event has no task ARN (found {_shown(detail.get('taskArn'))})")
+    definition = _valid(detail.get("taskDefinitionArn"), _REVISION_ARN)
+    if definition is None:
+        raise SkipEvent(f"event names no task definition revision (found {_shown(detail.get('taskDefinitionArn'))})")
+    # EventBridge sets region and account itself; the task's ARN says the same for a genuine event.
+    region = next((r for r in (event.get("region"), task_match.group(1)) if is_region(r)), None)
+    account = next((a for a in (event.get("account"), task_match.group(2)) if _valid(a, _ACCOUNT)), None)
+    if region is None:
+        raise SkipEvent(f"event names no AWS region (region {_shown(event.get('region'))})")
+    if account is None:
+        raise SkipEvent(f"event names no 12-digit account (account {_shown(event.get('account'))})")
+    event_id = _valid(event.get("id"), _EVENT_ID)
+    if event_id is None:
+        raise SkipEvent(f"event has no id (found {_shown(event.get('id'))})")
+
+    containers = []
+    for item in detail.get("containers") if isinstance(detail.get("containers"), list) else []:
+        if not isinstance(item, Mapping):
+            continue
+        name = _valid(item.get("name"), _CONTAINER_NAME)
+        if name is None:
+            continue
+        containers.append(
+            StoppedContainer(
+                name=name,
+                exit_code=_exit_code(item.get("exitCode")),
+                reason=_reason(item.get("reason")),
+                last_status=_valid(item.get("lastStatus"), _STATUS),
+                image=_valid(item.get("image"), _IMAGE_REFERENCE),
+            )
+        )
+    task = StoppedTask(
+        task_arn=task_match.group(0),
+        task_definition_arn=definition,
+        cluster_arn=_valid(detail.get("clusterArn"), _CLUSTER_ARN),
+        group=_valid(detail.get("group"), _GROUP),
+        started_by=_valid(detail.get("startedBy"), _STARTED_BY),
+        stop_code=_valid(detail.get("stopCode"), _STOP_CODE),
+        stopped_reason=_reason(detail.get("stoppedReason")),
+        launch_type=_valid(detail.get("launchType"), _STATUS),
+        capacity_provider=_valid(detail.get("capacityProviderName"), _CONTAINER_NAME),
+        cpu=_valid(detail.get("cpu"), _TASK_SIZE),
+        memory=_valid(detail.get("memory"), _TASK_SIZE),
+        containers=tuple(containers),
+        subnets=_subnets(detail.get("attachments")),
+        started_at=_event_time(detail.get("startedAt")),
+        stopped_at=_event_time(detail.get("stoppedAt")) or _event_time(event.get("time")),
+        availability_zone=_valid(detail.get("availabilityZone"), _ZONE),
+    )
+    return TaskStopped(
+        event_id=event_id, account=account, region=region, time=_event_time(event.get("time")), task=task
+    )

@@ -76,7 +76,173 @@ class RoleFacts:
     permissions_boundary: str | None = None
 
 
-class Facts(Protocol):
+# ------------------------------------------------------------------------------------------------- network
+# What the launch checks (checks/network.py) need to know about a task's subnets and security groups:
+# read by ecsguard.aws.network.NetworkFacts (DescribeSubnets, DescribeRouteTables, DescribeVpcEndpoints,
+# DescribeSecurityGroups), given by hand to StaticFacts in tests.
+
+# Route target kinds, from the field of the EC2 Route that is set (GatewayId is split by its prefix).
+ROUTE_TARGETS = (
+    "local",  # GatewayId "local": the VPC itself
+    "internet-gateway",  # igw-
+    "nat-gateway",  # NatGatewayId
+    "instance",  # InstanceId (a NAT instance, or any appliance on an instance)
+    "network-interface",  # NetworkInterfaceId without InstanceId (an appliance's ENI)
+    "transit-gateway",  # TransitGatewayId
+    "peering",  # VpcPeeringConnectionId
+    "vpc-endpoint",  # GatewayId vpce- (a gateway endpoint's prefix-list route) or VpcEndpointId (GWLB/firewall)
+    "virtual-private-gateway",  # vgw- (VPN, Direct Connect)
+    "egress-only-internet-gateway",  # IPv6 only
+    "carrier-gateway",
+    "local-gateway",
+    "core-network",
+    "unknown",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """One route of a route table. ``destination`` is an IPv4 CIDR, an IPv6 CIDR or a prefix-list id."""
+
+    destination: str
+    destination_kind: str  # "ipv4" | "ipv6" | "prefix-list"
+    target: str  # the target's id ("local", "igw-...", "nat-...", "i-...", "tgw-...", "pcx-...", "vpce-...")
+    target_kind: str  # one of ROUTE_TARGETS
+    state: str = "active"  # "active" | "blackhole"
+
+
+@dataclass(frozen=True, slots=True)
+class RouteTable:
+    id: str
+    # True when the subnet has no explicit association and uses its VPC's main route table.
+    main: bool = False
+    routes: tuple[Route, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class VpcEndpoint:
+    """One VPC endpoint of the subnet's VPC (DescribeVpcEndpoints)."""
+
+    id: str
+    service_name: str  # com.amazonaws.<region>.ecr.dkr ...
+    type: str  # "Interface" | "Gateway" | "GatewayLoadBalancer"
+    state: str  # "available", "pending", "deleting", "rejected", "failed", ... (lower case, as EC2 answers)
+    subnet_ids: tuple[str, ...] = ()  # Interface: where its network interfaces are
+    route_table_ids: tuple[str, ...] = ()  # Gateway: the route tables it is associated with
+    private_dns: bool = False
+    security_groups: tuple[str, ...] = ()  # Interface: the groups on its network interfaces
+
+
+@dataclass(frozen=True, slots=True)
+class SubnetNetwork:
+    """A subnet with what decides where its traffic can go: its route table and its VPC's endpoints."""
+
+    subnet_id: str
+    vpc_id: str
+    availability_zone: str | None
+    cidr: str | None  # the subnet's IPv4 CIDR
+    route_table: RouteTable
+    endpoints: tuple[VpcEndpoint, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SecurityGroupRule:
+    """One IpPermission of a security group (ingress or egress), as EC2 describes it."""
+
+    protocol: str  # "-1" (all), "tcp", "udp", "icmp", or a protocol number as a string
+    from_port: int | None = None
+    to_port: int | None = None
+    cidrs: tuple[str, ...] = ()  # IPv4
+    ipv6_cidrs: tuple[str, ...] = ()
+    prefix_lists: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()  # referenced security-group ids
+
+    def covers_tcp(self, port: int) -> bool:
+        """Does this rule let TCP ``port`` through (all traffic, TCP by name or number 6, a port range)?"""
+        if self.protocol == "-1":
+            return True
+        if self.protocol.lower() not in {"tcp", "6"}:
+            return False
+        if self.from_port is None or self.to_port is None:
+            return True  # EC2 reports TCP with no ports only for "all ports"
+        if self.from_port == -1 and self.to_port == -1:
+            return True
+        return self.from_port <= port <= self.to_port
+
+
+@dataclass(frozen=True, slots=True)
+class SecurityGroup:
+    id: str
+    vpc_id: str | None = None
+    name: str | None = None
+    ingress: tuple[SecurityGroupRule, ...] = ()
+    egress: tuple[SecurityGroupRule, ...] = ()
+
+
+class NetworkFactsProtocol(Protocol):
+    """The network part of :class:`Facts` (launch checks). Every answer is cached for one invocation."""
+
+    def subnet_networks(self, region: str, subnet_ids: Iterable[str]) -> Mapping[str, SubnetNetwork | Unknown]:
+        """Each subnet with its route table (explicit association, else the VPC's main table) and the VPC's
+        endpoints; a subnet that could not be read (or does not exist) is an :class:`Unknown`."""
+        ...
+
+    def subnet_network(self, region: str, subnet_id: str) -> SubnetNetwork | Unknown:
+        """One subnet of :meth:`subnet_networks`."""
+        ...
+
+    def security_groups(
+        self, region: str, group_ids: Iterable[str], *, vpc_id: str | None = None
+    ) -> Mapping[str, SecurityGroup] | Unknown:
+        """Security groups by id. With no ids and a ``vpc_id``: that VPC's ``default`` group (what ECS puts on a
+        task whose network configuration names none), keyed by its id. Unknown if any of them cannot be read."""
+        ...
+
+
+def _network_unknown(what: str) -> Unknown:
+    return Unknown(f"{what} not known offline")
+
+
+@dataclass(kw_only=True)
+class StaticNetworkFacts:
+    """The in-memory twin of :class:`~ecsguard.aws.network.NetworkFacts`: subnets and groups given by hand.
+
+    Mixed into :class:`StaticFacts`: a subnet or group not given is :class:`Unknown`.
+    """
+
+    subnets: Mapping[str, SubnetNetwork | Unknown] = field(default_factory=dict)
+    groups: Mapping[str, SecurityGroup] = field(default_factory=dict)
+    # vpc id -> id of its default security group (in ``groups``)
+    default_groups: Mapping[str, str] = field(default_factory=dict)
+
+    def subnet_networks(self, region: str, subnet_ids: Iterable[str]) -> Mapping[str, SubnetNetwork | Unknown]:
+        return {s: self.subnet_network(region, s) for s in dict.fromkeys(subnet_ids)}
+
+    def subnet_network(self, region: str, subnet_id: str) -> SubnetNetwork | Unknown:
+        if getattr(self, "offline", False):
+            return _network_unknown(f"subnet {subnet_id}")
+        if subnet_id in self.subnets:
+            return self.subnets[subnet_id]  # an Unknown given on purpose is falsy: never ``or`` it away
+        return _network_unknown(f"subnet {subnet_id}")
+
+    def security_groups(
+        self, region: str, group_ids: Iterable[str], *, vpc_id: str | None = None
+    ) -> Mapping[str, SecurityGroup] | Unknown:
+        ids = list(dict.fromkeys(group_ids))
+        if getattr(self, "offline", False):
+            return _network_unknown("security groups")
+        if not ids and vpc_id is not None:
+            default = self.default_groups.get(vpc_id)
+            if default is None or default not in self.groups:
+                return _network_unknown(f"the default security group of {vpc_id}")
+            ids = [default]
+        missing = [g for g in ids if g not in self.groups]
+        if missing:
+            return _network_unknown(f"security group {missing[0]}")
+        return {g: self.groups[g] for g in ids}
+
+
+class Facts(NetworkFactsProtocol, Protocol):
     """What a check may ask. Every method is a read; answers are cached for one invocation."""
 
     def log_group_exists(self, region: str, name: str) -> bool | None:
@@ -116,7 +282,7 @@ def _key(action: str, resource: str) -> str:
 
 
 @dataclass
-class StaticFacts:
+class StaticFacts(StaticNetworkFacts):
     """The in-memory twin of :class:`~ecsguard.aws.facts.AwsFacts` (tests, ``ecsguard scan`` without AWS).
 
     Anything not given is :class:`Unknown` ("not known offline"), except log groups, which are

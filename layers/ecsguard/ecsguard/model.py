@@ -513,6 +513,20 @@ class StoppedTask:
     subnets: tuple[str, ...] = ()
     started_at: str | None = None
     stopped_at: str | None = None
+    # The service's awsvpcConfiguration (DescribeServices, read by the flow only for a network cause): the
+    # event names the task's subnets but neither its security groups nor whether it had a public IP.
+    security_groups: tuple[str, ...] = ()
+    assign_public_ip: bool | None = None  # None: not known (a standalone task, or the service was not read)
+    # De-duplication (the flow fills these from the state table): how many stops of this definition and
+    # cause the message stands for (this one and those counted without a message since the previous one),
+    # when that previous message was sent (None: this is the first), and until when further stops of the
+    # same cause are counted rather than sent (None: no state table, every stop sends its own message).
+    stops: int = 1
+    previous_message_at: str | None = None
+    counting_until: str | None = None
+    availability_zone: str | None = None
+    # Why the definition the task ran could not be read (the diagnosis then uses the event only), else None.
+    definition_unreadable: str | None = None
 
     @property
     def service(self) -> str | None:
@@ -622,4 +636,6 @@ class Report:
                 "launchType": self.launch.launch_type,
                 "tasks": list(self.launch.task_arns),
             }
+            if self.launch.service:
+                summary["launch"]["service"] = self.launch.service
         return summary

@@ -34,6 +34,9 @@ LOG_RETENTION_DAYS = (
     0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 )  # fmt: skip
 
+# The stopped-task diagnosis window (ECSGUARD_DIAGNOSIS_WINDOW_MINUTES): one minute to one week.
+DIAGNOSIS_WINDOW_MAX_MINUTES = 7 * 24 * 60
+
 _ARN = re.compile(r"^arn:aws[a-z-]*:")
 _FINGERPRINT = re.compile(r"^sha256:[0-9a-f]{64}$")
 
@@ -88,6 +91,9 @@ class Settings:
     kill_switch: bool = False
     # ecsguard's own stack: it never acts on resources of that stack.
     stack_name: str | None = None
+    # Stopped-task diagnosis: at most one message per task definition and cause within this many minutes
+    # (the stops in between are counted in the state table and the next message says how many there were).
+    diagnosis_window_minutes: int = 60
 
     def pages(self, severity: str) -> bool:
         """Does a finding of this severity, on its own, warrant a per-event message?"""
@@ -176,6 +182,13 @@ class Settings:
                 f"ECSGUARD_IMAGE_SIZE_LIMIT_MIB: expected a whole number of MiB above 0, got {size_text!r}"
             )
 
+        window_text = get("ECSGUARD_DIAGNOSIS_WINDOW_MINUTES") or "60"
+        if not window_text.isdigit() or not 1 <= int(window_text) <= DIAGNOSIS_WINDOW_MAX_MINUTES:
+            raise ConfigError(
+                "ECSGUARD_DIAGNOSIS_WINDOW_MINUTES: expected a whole number of minutes from 1 to "
+                f"{DIAGNOSIS_WINDOW_MAX_MINUTES} (one week), got {window_text!r}"
+            )
+
         # ECSGUARD_IDEMPOTENCY_TABLE is the variable's earlier name, still honoured.
         state_table, alias = get("ECSGUARD_STATE_TABLE"), get("ECSGUARD_IDEMPOTENCY_TABLE")
         if state_table and alias and state_table != alias:
@@ -201,6 +214,7 @@ class Settings:
             image_size_limit_mib=int(size_text),
             kill_switch=flag("ECSGUARD_KILL_SWITCH"),
             stack_name=get("ECSGUARD_STACK_NAME"),
+            diagnosis_window_minutes=int(window_text),
         )
 
 

@@ -2,7 +2,7 @@
 
 ``ecsguard deliver`` uses this to route an event the way the deployed stack would. The matcher
 implements the parts of the EventBridge pattern language the template uses (exact values,
-``prefix``, ``exists``, ``anything-but``, ``numeric`` equality is not needed) and treats any other
+``prefix``, ``exists``, ``anything-but``, ``$or``; ``numeric`` is not needed) and treats any other
 operator as a mismatch; the template tests compare it with moto's reference matcher.
 """
 
@@ -46,12 +46,27 @@ def _match_value(condition: Any, value: Any) -> bool:
 
 
 def matches(pattern: Mapping[str, Any], event: Any) -> bool:
-    """True when ``event`` matches the EventBridge ``pattern``."""
+    """True when ``event`` matches the EventBridge ``pattern``.
+
+    ``$or`` takes a list of patterns, any of which may match. A nested pattern over an array of objects
+    (``capacityProviderStrategy: {capacityProvider: [...]}``) matches when one of the objects does, as
+    EventBridge flattens arrays.
+    """
     if not isinstance(event, Mapping):
         return False
     for key, condition in pattern.items():
+        if key == "$or":
+            if not isinstance(condition, list) or not any(
+                isinstance(alternative, Mapping) and matches(alternative, event) for alternative in condition
+            ):
+                return False
+            continue
         value = event.get(key, _MISSING)
         if isinstance(condition, Mapping):
+            if isinstance(value, list) and value and all(isinstance(item, Mapping) for item in value):
+                if not any(matches(condition, item) for item in value):
+                    return False
+                continue
             if not isinstance(value, Mapping):
                 value = {} if value is _MISSING else value
             if not isinstance(value, Mapping):

@@ -183,7 +183,8 @@ def _user_of(config: Any) -> str:
 
 
 class EcrFacts:
-    """Mixin of :class:`ecsguard.aws.facts.AwsFacts`; uses ``self._clients``."""
+    """Mixin of :class:`ecsguard.aws.facts.AwsFacts`; uses ``self._clients``. The pull-through cache rules
+    are :class:`PullThroughCacheFacts`, composed next to it."""
 
     _clients: Any
 
@@ -414,7 +415,12 @@ class EcrFacts:
         }.get(mutability)
         return mutability, immutable
 
-    # ------------------------------------------------------------------ pull-through cache
+
+class PullThroughCacheFacts:
+    """The account's ECR pull-through cache rules (a mixin; uses ``self._clients``). Its own class so a
+    function that needs only the rules (the launch checks) does not carry the image reads and their permissions."""
+
+    _clients: Any
 
     def pull_through_cache_prefixes(self, region: str) -> Mapping[str, str] | Unknown:
         """Pull-through cache rules of this account's registry in ``region``: ecrRepositoryPrefix -> upstream URL."""

@@ -17,12 +17,22 @@ from ..events import SkipEvent
 from ..facts import Facts, StaticFacts, Unknown
 from ..model import TaskDefinition
 from .clients import Clients
-from .ecr import EcrFacts
+from .ecr import EcrFacts, PullThroughCacheFacts
 from .errors import UNKNOWABLE, region_known, unknown_from
 from .iam import IamFacts
+from .network import NetworkFacts
 from .state import RoleInventoryFacts
 
-__all__ = ["UNKNOWABLE", "AwsFacts", "Facts", "StaticFacts", "Unknown", "read_task_definition", "unknown_from"]
+__all__ = [
+    "UNKNOWABLE",
+    "AwsFacts",
+    "Facts",
+    "LaunchFacts",
+    "StaticFacts",
+    "Unknown",
+    "read_task_definition",
+    "unknown_from",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -31,15 +41,15 @@ logger = logging.getLogger(__name__)
 _UNKNOWABLE = UNKNOWABLE
 
 
-class AwsFacts(EcrFacts, IamFacts, RoleInventoryFacts):
-    def __init__(self, clients: Clients, *, state_table: str | None = None) -> None:
-        self._clients = clients
-        self._state_table = state_table
-        self._log_groups: dict[tuple[str, str], bool | None] = {}
+class LogGroupFacts:
+    """Whether a CloudWatch Logs group exists (a mixin; uses ``self._clients``), cached per object."""
+
+    _clients: Clients
 
     def log_group_exists(self, region: str, name: str) -> bool | None:
+        cache: dict[tuple[str, str], bool | None] = self.__dict__.setdefault("_log_groups", {})
         key = (region, name)
-        if key not in self._log_groups:
+        if key not in cache:
             try:
                 # A prefix query returns the exact name first when it exists (results are sorted by name).
                 response = self._clients("logs", region).describe_log_groups(logGroupNamePrefix=name, limit=5)
@@ -49,16 +59,40 @@ class AwsFacts(EcrFacts, IamFacts, RoleInventoryFacts):
                 logger.warning(
                     "cannot read log groups", extra={"region": region, "error": exc.response["Error"]["Code"]}
                 )
-                self._log_groups[key] = None
+                cache[key] = None
             except EndpointConnectionError:
                 if region_known(self._clients, "logs", region):
                     raise  # a real region that did not answer: transient, retried (never a false clean)
                 logger.warning("no CloudWatch Logs endpoint: not a region this SDK knows", extra={"region": region})
-                self._log_groups[key] = None
+                cache[key] = None
             else:
                 groups = response.get("logGroups", [])
-                self._log_groups[key] = any(group.get("logGroupName") == name for group in groups)
-        return self._log_groups[key]
+                cache[key] = any(group.get("logGroupName") == name for group in groups)
+        return cache[key]
+
+
+class AwsFacts(LogGroupFacts, EcrFacts, PullThroughCacheFacts, IamFacts, RoleInventoryFacts):
+    """Every fact a registered definition's checks read (the registration function)."""
+
+    def __init__(self, clients: Clients, *, state_table: str | None = None) -> None:
+        self._clients = clients
+        self._state_table = state_table
+
+
+class LaunchFacts(PullThroughCacheFacts, NetworkFacts):
+    """The facts the launch checks read (subnets, routes, endpoints, security groups, pull-through cache
+    rules), and no other: the launch function's role carries only these reads."""
+
+    def __init__(self, clients: Clients) -> None:
+        self._clients = clients
+
+
+class DiagnosisFacts(LogGroupFacts, EcrFacts, PullThroughCacheFacts, NetworkFacts):
+    """The facts the stopped-task diagnosis reads: log groups, ECR images (does the image exist?) and the
+    network path of a timed-out pull; not the IAM and secret reads of registration."""
+
+    def __init__(self, clients: Clients) -> None:
+        self._clients = clients
 
 
 def read_task_definition(clients: Clients, region: str, reference: str) -> TaskDefinition:

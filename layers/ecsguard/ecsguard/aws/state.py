@@ -257,3 +257,137 @@ def save_progress(clients: Clients, table: str, event_id: str, actions: list[dic
             "expiration": {"N": str(int(time.time()) + PROGRESS_TTL_S)},
         },
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Stopped-task diagnosis de-duplication: at most one message per task definition and cause within a window.
+# ``diagnosis#<cluster>#<service or family>#<family:revision>#<check:cause[+...]>`` holds:
+#
+# * ``window_end`` (epoch seconds): until when further stops of this key are counted, not sent;
+# * ``stops``: stops counted since the last message, that message's own stop included;
+# * ``covers``: how many stops the last message stood for (kept so that a retry of it says the same);
+# * ``opener`` (the EventBridge id of the event that sent the last message) and ``last_task`` (the task ARN
+#   counted last): a retry of the sending event sends again (its act-and-notify record makes that once), a
+#   second delivery or a second STOPPED event of the same task is not counted twice;
+# * ``sent_at``, ``previous_sent_at`` (ISO 8601): when the last message and the one before it were sent;
+# * ``expiration`` (epoch seconds, the table's TTL attribute): one day after the window's end. The item outlives
+#   its window so that the next message (the first stop after the window) can say how many stops happened since
+#   the previous one; a key quiet for a day starts again at 1.
+#
+# One conditional UpdateItem per event in a storm (the count); the stop that opens a window makes two.
+# --------------------------------------------------------------------------------------------
+
+from dataclasses import dataclass  # noqa: E402 (this section is appended to the module)
+
+DIAGNOSIS_PREFIX = "diagnosis#"
+DIAGNOSIS_KEEP_S = 24 * 3600
+
+
+@dataclass(frozen=True, slots=True)
+class StopCount:
+    """What the state table says about one stop: send a message now (and for how many stops), or count it."""
+
+    send: bool
+    stops: int  # for a message: the stops it stands for; for a counted stop: the count in this window so far
+    window_end: str  # ISO 8601: until when further stops of this key are counted, not sent
+    previous_message_at: str | None = None  # when the message before this one was sent (None: this is the first)
+    outcome: str = "opened"  # opened | counted | duplicate | retry
+
+
+def diagnosis_key(*, cluster: str | None, group: str | None, revision: str, causes: list[str]) -> str:
+    """The state-table id of one task definition (in one service or family group) and cause."""
+    scope = (cluster or "default").rsplit("/", 1)[-1]
+    return f"{DIAGNOSIS_PREFIX}{scope}#{group or '-'}#{revision}#{'+'.join(causes)}"
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds")
+
+
+def count_stop(
+    clients: Clients,
+    table: str,
+    key: str,
+    *,
+    event_id: str,
+    task_arn: str,
+    window_s: int,
+    now: float | None = None,
+) -> StopCount:
+    """Count one stop under ``key``; ``send`` is True for the first stop of a window (and for a retry of it).
+
+    Errors other than the condition's are raised: the invocation fails and is retried (a count that cannot be
+    kept must not turn into a silent drop or a message per stop).
+    """
+    import time
+
+    moment = time.time() if now is None else now
+    dynamodb = clients("dynamodb")
+    values = {":now": {"N": str(int(moment))}, ":id": {"S": event_id}, ":task": {"S": task_arn}}
+    for _attempt in range(4):
+        try:
+            response = dynamodb.update_item(
+                TableName=table,
+                Key={"id": {"S": key}},
+                UpdateExpression="ADD stops :one SET last_task = :task",
+                ConditionExpression="window_end > :now AND opener <> :id AND last_task <> :task",
+                ExpressionAttributeValues={**values, ":one": {"N": "1"}},
+                ReturnValues="ALL_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+            old = exc.response.get("Item") or {}
+        else:
+            item = response["Attributes"]
+            return StopCount(False, int(item["stops"]["N"]), _iso(int(item["window_end"]["N"])), outcome="counted")
+        window_end = int(old.get("window_end", {}).get("N", "0"))
+        if window_end > moment:
+            if old.get("opener", {}).get("S") == event_id:  # a retry of the event that sent the message
+                return StopCount(
+                    True,
+                    int(old.get("covers", {}).get("N", "1")),
+                    _iso(window_end),
+                    old.get("previous_sent_at", {}).get("S") or None,
+                    outcome="retry",
+                )
+            stops = int(old.get("stops", {}).get("N", "1"))
+            return StopCount(False, stops, _iso(window_end), outcome="duplicate")  # this task was counted already
+        # No window (or it ended): this stop opens one and is sent, standing for the stops counted since the
+        # last message (unless that item is older than it is kept for: then it is the first again).
+        fresh = not old or int(old.get("expiration", {}).get("N", "0")) <= moment
+        covers = 1 if fresh else max(int(old.get("stops", {}).get("N", "1")), 1)
+        previous = None if fresh else old.get("sent_at", {}).get("S")
+        end = int(moment) + window_s
+        condition = (
+            "attribute_not_exists(opener)" if not old.get("opener") else "opener = :old_opener AND window_end <= :now"
+        )
+        opener_values = {":old_opener": old["opener"], ":now": values[":now"]} if old.get("opener") else {}
+        try:
+            dynamodb.update_item(
+                TableName=table,
+                Key={"id": {"S": key}},
+                UpdateExpression=(
+                    "SET window_end = :end, expiration = :expiration, stops = :one, covers = :covers, opener = :id, "
+                    "last_task = :task, sent_at = :sent, previous_sent_at = :previous"
+                ),
+                ConditionExpression=condition,
+                ExpressionAttributeValues={
+                    ":id": values[":id"],
+                    ":task": values[":task"],
+                    **opener_values,
+                    ":one": {"N": "1"},
+                    ":end": {"N": str(end)},
+                    ":expiration": {"N": str(end + DIAGNOSIS_KEEP_S)},
+                    ":covers": {"N": str(covers)},
+                    ":sent": {"S": _iso(moment)},
+                    ":previous": {"S": previous or ""},
+                },
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+            continue  # another stop opened the window first: count this one in it
+        return StopCount(True, covers, _iso(end), previous, outcome="opened")
+    raise RuntimeError(f"diagnosis count for {key} did not settle after 4 attempts")

@@ -1,26 +1,28 @@
-"""The RunTask / StartTask flow: overrides -> policy -> stop -> notification.
+"""The launch flow: RunTask / StartTask / CreateService / UpdateService -> checks -> policy -> stop -> notification.
 
-A launch is checked for one thing: plaintext credentials in ``overrides.containerOverrides``
-(environment values, command arguments). The task definition itself was checked when it was
-registered; what a launch adds is what the caller passed at run time, and that is recorded in
-CloudTrail (request and response) and in the task's own overrides for anyone with
-``ecs:DescribeTasks``. Handlers call :func:`process_launch`, which mirrors
-:func:`ecsguard.flows.registration.process_registration`:
+A launch is checked for what it adds to the task definition, which was checked when it was registered:
 
-* skip failed calls, foreign events, exempt families (``ECSGUARD_EXEMPT_FAMILIES``);
-* scan each container override with the ``plaintext-secret`` check's scanner and metadata, so a
-  finding looks the same as one on a definition (field ``overrides.containerOverrides[web].environment.X``);
-* only when there are findings, read the task definition (DescribeTaskDefinition with tags) to
-  honour its ``ecsguard:ignore`` tag and name its revision: one AWS read per clean event at most;
-* ``block`` stops exactly the tasks this call started; ``remediate`` cannot fix a launch (the value
-  was passed at run time and is already recorded), so it notifies;
-* one SNS message per event with findings, through :mod:`ecsguard.flows.act_and_notify`.
-"""
+* ``plaintext-secret`` over ``overrides.containerOverrides`` (RunTask/StartTask: environment values, command
+  arguments), recorded in CloudTrail and in the task's overrides for anyone with ``ecs:DescribeTasks``;
+* the checks of scope ``launch`` (:mod:`ecsguard.checks.network`): can the task reach its image registries
+  (and CloudWatch Logs, Secrets Manager, SSM) from the subnets, route tables, endpoints and security groups
+  the call names? Only awsvpc launches that may run on Fargate (EC2 pulls through the instance).
+
+Handlers call :func:`process_launch`, which mirrors :func:`ecsguard.flows.registration.process_registration`:
+
+* skip failed calls, foreign events, exempt families (``ECSGUARD_EXEMPT_FAMILIES``), UpdateService calls that
+  change neither the definition, the network nor the capacity;
+* the launched definition is the one in the response (``tasks[].taskDefinitionArn``, ``service.taskDefinition``);
+  it is read (DescribeTaskDefinition with tags) when a check needs it or a finding must honour its
+  ``ecsguard:ignore`` tag: a clean RunTask with no network to judge costs no AWS read;
+* ``block`` stops exactly the tasks this call started and never touches a service (for CreateService and
+  UpdateService ecsguard notifies); ``remediate`` cannot fix a launch, so it notifies;
+* one SNS message per event with findings, through :mod:`ecsguard.flows.act_and_notify`."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -28,18 +30,18 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from ..aws.clients import Clients
 from ..aws.facts import read_task_definition
-from ..checks import CheckContext
+from ..checks import REGISTRY, CheckContext, load_all
 from ..checks.secrets import allowlisted, scan_container, secret_finding
-from ..events import Launch, SkipEvent, parse_launch
+from ..events import TASK_EVENT_NAMES, Launch, SkipEvent, parse_launch, service_launch, split_task_definition
+from ..facts import Facts
 from ..model import ActionResult, Container, Finding, Report, TaskDefinition, TaskLaunch
-from ..policy import Settings, ignored_checks, is_exempt
+from ..policy import Settings, evaluate, ignored_checks, is_exempt
 from .act_and_notify import Once, act_and_notify_once
 from .remediations import stop_started_tasks
 
 logger = logging.getLogger(__name__)
 
 CHECK_ID = "plaintext-secret"
-_TASK_DEFINITION = re.compile(r"^(?:arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition/)?([^:/]+)(?::(\d+))?$")
 
 
 def remediation(event_name: str, container: str, field: str) -> str:
@@ -63,14 +65,6 @@ def remediation(event_name: str, container: str, field: str) -> str:
         "the override. The execution role needs secretsmanager:GetSecretValue or ssm:GetParameters (and kms:Decrypt "
         "for a customer key) on it."
     )
-
-
-def split_task_definition(reference: str) -> tuple[str | None, int | None]:
-    """``family``, ``family:7`` or a task-definition ARN -> (family, revision or None)."""
-    match = _TASK_DEFINITION.match(reference)
-    if not match:
-        return None, None
-    return match.group(1), int(match.group(2)) if match.group(2) else None
 
 
 def scan_overrides(launch: TaskLaunch, *, event_name: str, target: str, settings: Settings) -> list[Finding]:
@@ -109,13 +103,36 @@ def read_overrides(clients: Clients, region: str, launch: TaskLaunch) -> TaskLau
     if not isinstance(items, list):
         return launch
     overrides = tuple(Container.from_api(item, i) for i, item in enumerate(items) if isinstance(item, Mapping))
+    return dataclasses.replace(launch, container_overrides=overrides)
+
+
+def read_service(clients: Clients, region: str, launch: TaskLaunch, event_name: str) -> TaskLaunch:
+    """DescribeServices for what CloudTrail left out of a service call's response (only then).
+
+    SkipEvent when the service no longer exists (nothing runs it); AWS errors propagate, so the invocation
+    fails and is retried rather than judging a launch whose definition and network are unknown.
+    """
+    kwargs: dict[str, Any] = {"services": [launch.service]}
+    if launch.cluster:
+        kwargs["cluster"] = launch.cluster
+    try:
+        response = clients("ecs", region).describe_services(**kwargs)
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code")
+        if code in {"ClientException", "InvalidParameterException", "ClusterNotFoundException"}:
+            raise SkipEvent(f"{event_name}: service {launch.service} cannot be read: {code}") from None
+        raise  # throttling, access denied, server errors: the invocation fails and is retried
+    services = [s for s in response.get("services", []) if isinstance(s, Mapping) and s.get("status") != "INACTIVE"]
+    if not services:
+        raise SkipEvent(f"{event_name}: service {launch.service} no longer exists")
+    found = service_launch(event_name, {}, {"service": services[0]})
     return TaskLaunch(
-        task_definition=launch.task_definition,
-        cluster=launch.cluster,
-        launch_type=launch.launch_type,
-        container_overrides=overrides,
-        task_arns=launch.task_arns,
-        started_by=launch.started_by,
+        task_definition=launch.task_definition or found.task_definition,
+        cluster=found.cluster or launch.cluster,
+        launch_type=found.launch_type or launch.launch_type,
+        network=launch.network or found.network,
+        capacity_providers=launch.capacity_providers or found.capacity_providers,
+        service=found.service or launch.service,
     )
 
 
@@ -132,34 +149,94 @@ def _describe(clients: Clients, region: str, reference: str, fallback: TaskDefin
     return fallback
 
 
-def block(report: Report, clients: Clients) -> list[ActionResult]:
-    """Stop exactly the tasks this call started (nothing else, nothing deleted)."""
-    reason = f"ecsguard: plaintext credential in {report.event_name} container overrides (check {CHECK_ID})"
+def launch_checks() -> list[str]:
+    """The ids of the checks of scope ``launch`` (the network checks), in registry order."""
+    return [check.id for check in load_all().values() if check.scope == "launch"]
+
+
+def network_applies(launch: TaskLaunch) -> bool:
+    """Whether the network checks can apply: an awsvpc network configuration, not on EC2/EXTERNAL."""
+    return launch.network is not None and bool(launch.network.subnets) and launch.on_fargate is not False
+
+
+def block(report: Report, clients: Clients, checks: list[str]) -> list[ActionResult]:
+    """Stop exactly the tasks this call started (nothing else, nothing deleted); a service is never touched."""
+    if checks == [CHECK_ID]:
+        reason = f"ecsguard: plaintext credential in {report.event_name} container overrides (check {CHECK_ID})"
+    else:
+        reason = f"ecsguard: {report.event_name} blocked (checks {', '.join(checks)})"
     return stop_started_tasks(report, clients, reason=reason)
 
 
-def process_launch(
-    event: Mapping[str, Any], *, settings: Settings, clients: Clients, once: Once | None = None
-) -> dict[str, Any]:
-    """Handle one RunTask/StartTask event end to end; returns a summary (never secret values).
+def effective_mode(mode: str, launch: TaskLaunch) -> str:
+    """What a check's mode can do for a launch: remediate has nothing to fix; block needs tasks to stop."""
+    if mode == "remediate":
+        return (
+            "notify"  # the value was passed at run time and is already recorded; a network is not ecsguard's to change
+        )
+    if mode == "block" and launch.service:
+        return "notify"  # the service scheduler starts the tasks: ecsguard never stops a service's tasks or the service
+    return mode
 
-    The scan always runs (it only reads the event). Stopping tasks and the notification run through
-    ``once`` keyed on CloudTrail's eventID, so a duplicate delivery neither acts nor notifies twice;
+
+def _network_findings(
+    td: TaskDefinition, launch: TaskLaunch, *, settings: Settings, facts: Facts, region: str
+) -> tuple[list[Finding], list[Finding]]:
+    """The launch checks' findings (and those the ecsguard:ignore tag exempts)."""
+    if not td.containers:
+        # The definition could not be read: no image, log configuration or secret to judge. Never a silent pass.
+        context = CheckContext(target=td.name, region=region, launch=launch)
+        check = REGISTRY["registry-unreachable"]
+        if not settings.enabled(check.id):
+            return [], []
+        return [
+            check.unverified(
+                context, "whether the task can reach its image registries", reason="task definition not readable"
+            )
+        ], []
+    return evaluate(td, settings, facts, region, scope="launch", launch=launch, target=td.name)
+
+
+def process_launch(
+    event: Mapping[str, Any],
+    *,
+    settings: Settings,
+    clients: Clients,
+    facts: Facts | None = None,
+    once: Once | None = None,
+) -> dict[str, Any]:
+    """Handle one launch event end to end; returns a summary (never secret values).
+
+    The override scan only reads the event. The network checks read the launched definition and the
+    network (subnets, route tables, endpoints, security groups). Stopping tasks and the notification run
+    through ``once`` keyed on CloudTrail's eventID, so a duplicate delivery neither acts nor notifies twice;
     a clean launch never reaches it (no idempotency-store call on the common path).
     """
     try:
         parsed: Launch = parse_launch(event)
         call, launch = parsed.call, parsed.launch
+        if parsed.service_incomplete:
+            logger.info("reading the service", extra={"reason": parsed.service_incomplete})
+            launch = read_service(clients, call.region, launch, call.event_name)
         family, revision = split_task_definition(launch.task_definition)
+        if family is None:
+            raise SkipEvent(f"{call.event_name} event names no readable task definition")
         if settings.family_exempt(family):
             raise SkipEvent(f"family {family} is exempt (ECSGUARD_EXEMPT_FAMILIES)")
-        if not settings.enabled(CHECK_ID):
-            raise SkipEvent(f"{CHECK_ID} is off (ECSGUARD_MODES): nothing to check in a launch")
+        scan_secrets = call.event_name in TASK_EVENT_NAMES and settings.enabled(CHECK_ID)
+        network = network_applies(launch) and any(settings.enabled(c) for c in launch_checks())
+        if not scan_secrets and not network:
+            why = (
+                "no awsvpc network to judge on Fargate"
+                if call.event_name not in TASK_EVENT_NAMES
+                else "plaintext-secret is off (ECSGUARD_MODES) and there is no awsvpc network to judge on Fargate"
+            )
+            raise SkipEvent(f"{call.event_name}: nothing to check ({why})")
     except SkipEvent as skip:
         logger.info("event skipped", extra={"reason": str(skip)})
         return {"status": "skipped", "reason": str(skip)}
 
-    if parsed.reason_incomplete:
+    if parsed.reason_incomplete and scan_secrets:
         logger.info("reading task overrides", extra={"reason": parsed.reason_incomplete})
         launch = read_overrides(clients, call.region, launch)
 
@@ -169,16 +246,25 @@ def process_launch(
         revision=revision,
         arn=launch.task_definition if launch.task_definition.startswith("arn:") else None,
     )
-    findings = scan_overrides(launch, event_name=call.event_name, target=td.name, settings=settings)
+    findings = (
+        scan_overrides(launch, event_name=call.event_name, target=td.name, settings=settings) if scan_secrets else []
+    )
     exempted: list[Finding] = []
-    if findings:
+    if findings or network:
         td = _describe(clients, call.region, launch.task_definition, td)
         ignored = ignored_checks(td)
         exempted = [f for f in findings if is_exempt(f, ignored)]
         findings = [f for f in findings if not is_exempt(f, ignored)]
+    if network:
+        from ..aws.facts import LaunchFacts
 
-    mode = settings.mode(CHECK_ID)
-    effective = "notify" if mode == "remediate" else mode  # nothing to fix in a launch: the value is recorded
+        found, set_aside = _network_findings(
+            td, launch, settings=settings, facts=facts or LaunchFacts(clients), region=call.region
+        )
+        findings += found
+        exempted += set_aside
+
+    modes = {f.check: effective_mode(settings.mode(f.check), launch) for f in findings}
     report = Report(
         task_definition=td,
         account=call.account,
@@ -187,16 +273,17 @@ def process_launch(
         event_time=call.event_time,
         event_id=call.event_id,
         findings=findings,
-        modes={f.check: effective for f in findings},
+        modes=modes,
         exempted=exempted,
         launch=launch,
         event_name=call.event_name,
     )
+    blocking = sorted({check for check, mode in modes.items() if mode == "block"})
 
     if findings:
         act_and_notify_once(
             report,
-            lambda: block(report, clients) if effective == "block" else [],
+            lambda: block(report, clients, blocking) if blocking else [],
             settings=settings,
             clients=clients,
             once=once,
@@ -206,6 +293,7 @@ def process_launch(
         extra={
             "event_name": call.event_name,
             "task_definition": td.arn or td.name,
+            "ecs_service": launch.service,
             "tasks": list(launch.task_arns),
             "checks": sorted({f.check for f in findings}),
             "fields": [f.field for f in findings],

@@ -16,6 +16,7 @@ from ..aws import actions
 from ..aws.clients import Clients
 from ..model import ActionResult, Finding, Report, TaskDefinition
 from ..policy import Settings
+from .log_groups import create_log_groups
 
 # check id -> remediation: (task definition, its findings for that check, settings, clients, region) -> results.
 Remediation = Callable[[TaskDefinition, Sequence[Finding], Settings, Clients, str], list[ActionResult]]
@@ -31,23 +32,12 @@ def remediation(check_id: str) -> Callable[[Remediation], Remediation]:
 
 
 @remediation("log-group-missing")
-def create_log_groups(
+def remediate_log_group_missing(
     task_definition: TaskDefinition, findings: Sequence[Finding], settings: Settings, clients: Clients, region: str
 ) -> list[ActionResult]:
-    """Create each missing group in the region its driver names, with the stack's retention and KMS key."""
-    destinations = dict.fromkeys((f.data["region"], f.data["log_group"]) for f in findings)
-    tags = {"ecsguard:task-definition": task_definition.arn or task_definition.name}
-    return [
-        actions.create_log_group(
-            clients,
-            region=group_region,
-            name=group,
-            retention_days=settings.log_retention_days,
-            kms_key_arn=settings.log_kms_key_arn,
-            tags=tags,
-        )
-        for group_region, group in destinations
-    ]
+    """Create each missing group (:func:`ecsguard.flows.log_groups.create_log_groups`, which the stopped-task
+    diagnosis calls directly so that nothing else of this registry is reachable from that function)."""
+    return create_log_groups(task_definition, findings, settings, clients, region)
 
 
 @remediation("plaintext-secret")

@@ -78,12 +78,22 @@ def _launch_lines(report: Report) -> list[str]:
     launch = report.launch
     if launch is None:
         return []
-    tasks = list(launch.task_arns) or ["none (the call started no task)"]
-    return [
-        f"Call:        {_event_name(report)}" + (f" ({launch.launch_type})" if launch.launch_type else ""),
+    how = launch.launch_type or ", ".join(launch.capacity_providers)
+    lines = [
+        f"Call:        {_event_name(report)}" + (f" ({how})" if how else ""),
         f"Cluster:     {launch.cluster or 'default'}",
-        *(f"{'Tasks:' if i == 0 else '':13}{arn}" for i, arn in enumerate(tasks)),
     ]
+    if launch.service:
+        lines.append(f"Service:     {launch.service} (its tasks are started by the service scheduler)")
+    else:
+        tasks = list(launch.task_arns) or ["none (the call started no task)"]
+        lines += [f"{'Tasks:' if i == 0 else '':13}{arn}" for i, arn in enumerate(tasks)]
+    if launch.network is not None and launch.network.subnets:
+        lines.append(f"Subnets:     {', '.join(launch.network.subnets)}")
+        if launch.network.security_groups:
+            lines.append(f"Groups:      {', '.join(launch.network.security_groups)}")
+        lines.append(f"Public IP:   {'ENABLED' if launch.network.assign_public_ip else 'DISABLED'}")
+    return lines
 
 
 def _finding_document(report: Report, finding: Any) -> dict[str, Any]:
@@ -239,6 +249,8 @@ def finding_lines(report: Report, findings: Sequence[Finding], *, min_severity: 
 
 
 def render(report: Report, *, finding_limit: int = 100, min_severity: str = "medium") -> Notification:
+    if report.stopped is not None:
+        return render_stopped(report, finding_limit=finding_limit, min_severity=min_severity)
     findings = report.findings[:finding_limit]
     more = len(report.findings) - len(findings)
     action = overall_action(report)
@@ -287,6 +299,19 @@ def render(report: Report, *, finding_limit: int = 100, min_severity: str = "med
                     "launchType": launch.launch_type,
                     "startedBy": launch.started_by,
                     "tasks": list(launch.task_arns),
+                    **({"service": launch.service} if launch.service else {}),
+                    **({"capacityProviders": list(launch.capacity_providers)} if launch.capacity_providers else {}),
+                    **(
+                        {
+                            "network": {
+                                "subnets": list(launch.network.subnets),
+                                "securityGroups": list(launch.network.security_groups),
+                                "assignPublicIp": "ENABLED" if launch.network.assign_public_ip else "DISABLED",
+                            }
+                        }
+                        if launch.network is not None
+                        else {}
+                    ),
                 }
             }
             if launch is not None
@@ -319,3 +344,144 @@ def message_body(notification: Notification) -> str:
     """The ``Message`` for ``MessageStructure=json``: text for people, JSON for machine protocols."""
     machine = json.dumps(notification.document, separators=(",", ":"))
     return json.dumps({"default": notification.text, **dict.fromkeys(MACHINE_PROTOCOLS, machine)})
+
+
+# --------------------------------------------------------------------------- stopped-task diagnosis
+
+
+def _stopped_name(report: Report) -> str:
+    """Who stopped, for people: the service, else the family."""
+    stopped = report.stopped
+    assert stopped is not None
+    return stopped.service or report.task_definition.family or report.target
+
+
+def stopped_subject(report: Report) -> str:
+    """``[ecsguard] HIGH: web stopped: image-pull-failed (123456789012 us-east-1)``; ``stopped 23x`` for many stops."""
+    stopped = report.stopped
+    assert stopped is not None
+    severity = worst_severity([f.severity for f in report.findings]).upper()
+    checks = [group[0].check for group in group_by_check(report.findings)]
+    what = checks[0] + (f" +{len(checks) - 1}" if len(checks) > 1 else "") if checks else "stopped"
+    where = " ".join(part if len(part) <= 20 else part[:17] + "..." for part in (report.account, report.region))
+    times = f" {stopped.stops}x" if stopped.stops > 1 else ""
+    tail = f" stopped{times}: {what} ({where})"
+    head = f"[ecsguard] {severity}: "
+    room = SUBJECT_LIMIT - len(head) - len(tail)
+    name = _stopped_name(report)
+    name = name if len(name) <= room else name[: max(room - 3, 1)] + "..."
+    return _ascii(head + name + tail)[:SUBJECT_LIMIT]
+
+
+def _stops_line(report: Report) -> str:
+    stopped = report.stopped
+    assert stopped is not None
+    if stopped.counting_until is None:
+        return "1 (no state table is configured: every stop sends its own message)"
+    since = f" since the previous message at {stopped.previous_message_at}" if stopped.previous_message_at else ""
+    if stopped.stops > 1:
+        counted = stopped.stops - 1
+        first = f"{stopped.stops} stops of this definition for this cause{since}: this one and {counted} counted "
+        first += "without a message"
+    else:
+        first = f"1 stop{since or ' (the first of this definition for this cause)'}"
+    return f"{first}. Further stops for this cause are counted, not sent, until {stopped.counting_until}."
+
+
+def render_stopped(report: Report, *, finding_limit: int = 100, min_severity: str = "medium") -> Notification:
+    """The message for a stopped task: why it stopped, in ECS terms, with its fix, and how many stops it stands for.
+
+    Reason texts from the event are never repeated (they may quote anything an application printed): the
+    findings say what they mean.
+    """
+    stopped = report.stopped
+    assert stopped is not None
+    findings = report.findings[:finding_limit]
+    more = len(report.findings) - len(findings)
+    action = overall_action(report)
+    severity = worst_severity([f.severity for f in report.findings])
+    td = report.task_definition
+    who = f"service {stopped.service}" if stopped.service else f"family {td.family or report.target}"
+    checks = [group[0].check for group in group_by_check(report.findings)]
+    definition = td.arn or stopped.task_definition_arn
+    if stopped.definition_unreadable:
+        definition += f" (not readable: {stopped.definition_unreadable}; diagnosed from the event only)"
+    lines = [
+        f"A task of {who} stopped: {', '.join(checks) or 'no known cause'}.",
+        "",
+        f"Account:     {report.account}",
+        f"Region:      {report.region}",
+        f"Cluster:     {stopped.cluster_arn or 'default'}",
+        f"Task:        {stopped.task_arn}",
+        f"Definition:  {definition}",
+        f"Launch type: {stopped.launch_type or stopped.capacity_provider or 'unknown'}",
+        f"Stop code:   {stopped.stop_code or 'none given'}",
+        f"Stopped at:  {stopped.stopped_at or 'unknown'}"
+        + (f" (started {stopped.started_at})" if stopped.started_at else " (never ran)"),
+        f"Stops:       {_stops_line(report)}",
+        f"Severity:    {severity}",
+        f"Action:      {action}",
+        "",
+    ]
+    lines += finding_lines(report, findings, min_severity=min_severity)
+    if more:
+        lines += [f"... and {more} more finding{'s' if more != 1 else ''} (see the JSON message).", ""]
+    if report.actions:
+        lines.append("What ecsguard did:")
+        lines += [f" - {'' if result.ok else 'FAILED: '}{result.detail}" for result in report.actions]
+    else:
+        lines.append("What ecsguard did: nothing changed (notify only).")
+    lines += ["", IGNORE_HINT]
+
+    document = {
+        "version": "1",
+        "source": "ecsguard",
+        "kind": "stopped-task",
+        "account": report.account,
+        "region": report.region,
+        "eventId": report.event_id,
+        "eventTime": report.event_time,
+        "taskDefinition": {"arn": td.arn, "family": td.family, "revision": td.revision},
+        "stopped": {
+            "taskArn": stopped.task_arn,
+            "cluster": stopped.cluster_arn,
+            "group": stopped.group,
+            "service": stopped.service,
+            "startedBy": stopped.started_by,
+            "stopCode": stopped.stop_code,
+            "launchType": stopped.launch_type,
+            "capacityProvider": stopped.capacity_provider,
+            "startedAt": stopped.started_at,
+            "stoppedAt": stopped.stopped_at,
+            "subnets": list(stopped.subnets),
+            "containers": [
+                {"name": c.name, "exitCode": c.exit_code, "lastStatus": c.last_status} for c in stopped.containers
+            ],
+            "stops": stopped.stops,
+            "previousMessageAt": stopped.previous_message_at,
+            "countingUntil": stopped.counting_until,
+            "definitionUnreadable": stopped.definition_unreadable,
+        },
+        "severity": severity,
+        "action": action,
+        "findings": [_finding_document(report, f) for f in findings],
+        "truncatedFindings": more,
+        "actions": [
+            {"action": r.action, "target": r.target, "ok": r.ok, "changed": r.changed, "detail": r.detail}
+            for r in report.actions
+        ],
+    }
+    attributes = {
+        "severity": {"DataType": "String", "StringValue": severity},
+        "checks": {"DataType": "String.Array", "StringValue": json.dumps(sorted(set(checks)))},
+        "account": {"DataType": "String", "StringValue": report.account},
+        "region": {"DataType": "String", "StringValue": report.region},
+        "action": {"DataType": "String", "StringValue": action},
+        "stops": {"DataType": "Number", "StringValue": str(stopped.stops)},
+    }
+    if stopped.service:
+        attributes["service"] = {"DataType": "String", "StringValue": stopped.service}
+    notification = Notification(stopped_subject(report), "\n".join(lines), document, attributes)
+    if finding_limit > 5 and len(message_body(notification).encode("utf-8")) > MESSAGE_LIMIT:
+        return render_stopped(report, finding_limit=finding_limit // 2, min_severity=min_severity)
+    return notification
