@@ -84,10 +84,12 @@ def test_skips_are_the_reviewed_ones() -> None:
             # No VPC: only AWS APIs, in several regions (comment on each function).
             ("RegisterTaskDefinitionFunction", "CKV_AWS_117"),
             ("RunTaskFunction", "CKV_AWS_117"),
+            ("SweepFunction", "CKV_AWS_117"),
             ("TaskStoppedFunction", "CKV_AWS_117"),
             # Environment holds no secret; Lambda's AWS managed key encrypts it at rest.
             ("RegisterTaskDefinitionFunction", "CKV_AWS_173"),
             ("RunTaskFunction", "CKV_AWS_173"),
+            ("SweepFunction", "CKV_AWS_173"),
             ("TaskStoppedFunction", "CKV_AWS_173"),
             # SSE-SQS, which the check does not recognise.
             ("DeadLetterQueue", "CKV_AWS_27"),

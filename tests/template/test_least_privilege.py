@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "layers" / "ecsguard" / "ecsguard"
 
 # IAM's service prefix where it differs from the botocore model's signing name.
-IAM_PREFIX = {"cloudwatch": "cloudwatch"}  # signing name "monitoring"
+IAM_PREFIX = {"cloudwatch": "cloudwatch", "resourcegroupstaggingapi": "tag"}  # signing names "monitoring", "tagging"
 # Operations IAM never authorizes.
 NO_PERMISSION = {"sts:GetCallerIdentity"}  # "No permissions are required" (STS API reference)
 

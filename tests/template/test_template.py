@@ -155,6 +155,15 @@ STAR_RESOURCE_ALLOWED = {
     "ec2:DescribeRouteTables": "EC2 Describe* actions have no resource type",
     "ec2:DescribeVpcEndpoints": "EC2 Describe* actions have no resource type",
     "ec2:DescribeSecurityGroups": "EC2 Describe* actions have no resource type",
+    # The sweep state machine's execution logging (CloudWatch Logs vended log delivery).
+    "logs:CreateLogDelivery": "log delivery actions have no resource type",
+    "logs:GetLogDelivery": "log delivery actions have no resource type",
+    "logs:UpdateLogDelivery": "log delivery actions have no resource type",
+    "logs:DeleteLogDelivery": "log delivery actions have no resource type",
+    "logs:ListLogDeliveries": "log delivery actions have no resource type",
+    "logs:PutResourcePolicy": "account-level resource policies: no resource type",
+    "logs:DescribeResourcePolicies": "list action, no resource type",
+    "tag:GetResources": "Resource Groups Tagging API: no resource type",
 }
 
 # Which actions each role allows is proven against the code in test_least_privilege.py (collected from
@@ -163,6 +172,9 @@ CONDITIONAL_ACTIONS = {
     "ecs:DeleteTaskDefinitions": ("DeleteLeakingRevision", "true"),
     "iam:PutRolePolicy": ("GrantExecutionRole", "true"),
     "iam:DeleteRolePolicy": ("GrantExecutionRole", "true"),
+    "securityhub:BatchImportFindings": ("SecurityHubImport", "true"),
+    "securityhub:BatchUpdateFindings": ("SecurityHubImport", "true"),
+    "securityhub:GetFindings": ("SecurityHubImport", "true"),
 }
 
 CLOUDWATCH_RETENTION_DAYS = [
@@ -343,9 +355,18 @@ def test_rule_targets_have_dead_letter_queue_and_retries(template: dict[str, Any
         for statement, _ in statements(policy["PolicyDocument"])
         if statement["Effect"] == "Allow" and statement.get("Principal") == {"Service": "events.amazonaws.com"}
     ]
+    schedules = [
+        logical_id
+        for logical_id, resource in template["Resources"].items()
+        if resource["Type"] == "AWS::Events::Rule" and "ScheduleExpression" in resource["Properties"]
+    ]
     assert sorted(map(json.dumps, source_arns)) == sorted(
-        json.dumps({"Fn::GetAtt": [rule.name, "Arn"]}) for rule in rules
+        json.dumps({"Fn::GetAtt": [name, "Arn"]}) for name in [rule.name for rule in rules] + schedules
     )
+    for name in schedules:
+        [target] = template["Resources"][name]["Properties"]["Targets"]
+        assert target["DeadLetterConfig"] == {"Arn": dlq}, name
+        assert target["RetryPolicy"]["MaximumRetryAttempts"] is not None, name
 
 
 def test_dead_letter_queue_and_alarms(template: dict[str, Any]) -> None:
@@ -354,7 +375,7 @@ def test_dead_letter_queue_and_alarms(template: dict[str, Any]) -> None:
     assert queue.get("SqsManagedSseEnabled") is True or "KmsMasterKeyId" in queue, "the DLQ must be encrypted"
     assert queue["MessageRetentionPeriod"] == 14 * 24 * 3600
     alarms = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::CloudWatch::Alarm"]
-    metrics = {(a["Namespace"], a["MetricName"]) for a in alarms}
+    metrics = {(a["Namespace"], a["MetricName"]) for a in alarms if "MetricName" in a}
     assert ("AWS/SQS", "ApproximateNumberOfMessagesVisible") in metrics
     assert ("AWS/Lambda", "Errors") in metrics
     for alarm in alarms:
@@ -369,7 +390,7 @@ def test_dead_letter_queue_alarm_notifies(template: dict[str, Any]) -> None:
         r["Properties"]
         for r in resources.values()
         if r["Type"] == "AWS::CloudWatch::Alarm"
-        and r["Properties"]["Namespace"] == "AWS/SQS"
+        and r["Properties"].get("Namespace") == "AWS/SQS"
         and r["Properties"]["Dimensions"]
         == [{"Name": "QueueName", "Value": {"Fn::GetAtt": ["DeadLetterQueue", "QueueName"]}}]
     ]
@@ -665,7 +686,7 @@ def test_run_task_role_scopes(template: dict[str, Any], functions: dict[str, dic
     alarmed = {
         r["Properties"]["Dimensions"][0]["Value"]["Ref"]
         for r in template["Resources"].values()
-        if r["Type"] == "AWS::CloudWatch::Alarm" and r["Properties"]["MetricName"] == "Errors"
+        if r["Type"] == "AWS::CloudWatch::Alarm" and r["Properties"].get("MetricName") == "Errors"
     }
     assert alarmed == set(functions), "an Errors alarm for every function"
 
@@ -890,3 +911,275 @@ def test_task_stopped_rule_pattern(rules: list[Rule]) -> None:
         "detail-type": ["ECS Task State Change"],
         "detail": {"lastStatus": ["STOPPED"]},
     }
+
+
+# --------------------------------------------------------------------------- sweep: function, state machine, schedule
+
+LAMBDA_SERVICE_ERRORS = {
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.TooManyRequestsException",
+}
+STAND_INS = {
+    "AWS::Partition": "aws",
+    "SweepFunction.Arn": "arn:aws:lambda:eu-west-1:123456789012:function:ecsguard-SweepFunction",
+    "SweepMaxConcurrency": "4",
+}
+
+
+def state_machine_definition(template: dict[str, Any], stand_ins: dict[str, str] = STAND_INS) -> str:
+    """The sweep state machine's ASL, its ${...} replaced the way CloudFormation's Fn::Sub does."""
+    body = template["Resources"]["SweepStateMachine"]["Properties"]["DefinitionString"]["Fn::Sub"]
+    assert isinstance(body, str), "DefinitionString: !Sub with a plain string (no variable map)"
+    names = set(re.findall(r"\$\{([^}!]+)\}", body))
+    for name in names:
+        assert name.startswith("AWS::") or name.split(".")[0] in template["Resources"] or name in template["Parameters"]
+    return re.sub(r"\$\{([^}!]+)\}", lambda m: stand_ins[m.group(1)], body)
+
+
+def _tasks(states: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    for name, state in states.items():
+        if state["Type"] == "Task":
+            yield name, state
+        if state["Type"] == "Map":
+            yield from _tasks(state["ItemProcessor"]["States"])
+
+
+def test_sweep_function(template: dict[str, Any], functions: dict[str, dict[str, Any]]) -> None:
+    properties = functions["SweepFunction"]["Properties"]
+    assert properties["CodeUri"] == "functions/sweep/" and properties["Handler"] == "app.lambda_handler"
+    assert properties["Timeout"] == 900  # one page per invocation, within Lambda's 15 minutes
+    assert "Events" not in properties, "the schedule starts the state machine, not the function"
+    env = effective_environment(template, functions["SweepFunction"])
+    settings = {
+        "ECSGUARD_SWEEP_PAGE_SIZE": "SweepPageSize",
+        "ECSGUARD_SWEEP_CONCURRENCY": "SweepConcurrency",
+        "ECSGUARD_SWEEP_ALL_REVISIONS": "SweepAllRevisions",
+        "ECSGUARD_SECURITY_HUB": "SecurityHubImport",
+        "ECSGUARD_CHAT_FORMAT": "ChatNotifications",
+    }
+    for variable, parameter in settings.items():
+        assert env[variable] == {"Ref": parameter}, variable
+    parameters = template["Parameters"]
+    assert parameters["SweepSchedule"]["Default"] == "rate(1 day)"
+    assert parameters["SweepMaxConcurrency"]["Default"] == 4
+    assert parameters["SweepPageSize"]["Default"] == 200
+    assert parameters["SweepConcurrency"]["Default"] == 8
+    for name in ("SweepAllRevisions", "SecurityHubImport", "ChatNotifications"):
+        assert parameters[name]["Default"] == "false" and sorted(parameters[name]["AllowedValues"]) == ["false", "true"]
+
+
+@pytest.mark.parametrize(
+    ("value", "valid"),
+    [
+        ("", True),
+        ("rate(1 day)", True),
+        ("rate(12 hours)", True),
+        ("cron(0 3 * * ? *)", True),
+        ("daily", False),
+        ("rate(1 week)", False),
+        ("rate(1 day", False),
+    ],
+)
+def test_sweep_schedule_pattern(template: dict[str, Any], value: str, valid: bool) -> None:
+    assert bool(re.fullmatch(template["Parameters"]["SweepSchedule"]["AllowedPattern"], value)) is valid
+
+
+def test_sweep_schedule_starts_the_state_machine(template: dict[str, Any]) -> None:
+    resources = template["Resources"]
+    assert template["Conditions"]["HasSweepSchedule"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "SweepSchedule"}, ""]}]}
+    rule = resources["SweepScheduleRule"]
+    assert rule["Condition"] == "HasSweepSchedule"  # empty schedule: no rule, no role
+    assert rule["Properties"]["ScheduleExpression"] == {"Ref": "SweepSchedule"}
+    [target] = rule["Properties"]["Targets"]
+    assert target["Arn"] == {"Ref": "SweepStateMachine"}
+    assert target["RoleArn"] == {"Fn::GetAtt": ["SweepScheduleRole", "Arn"]}
+    role = resources["SweepScheduleRole"]
+    assert role["Condition"] == "HasSweepSchedule"
+    trust = [s["Principal"] for s, _ in statements(role["Properties"]["AssumeRolePolicyDocument"])]
+    assert trust == [{"Service": "events.amazonaws.com"}]
+    stmts = role_statements(template, "SweepScheduleRole")
+    assert [(as_list(s["Action"]), s["Resource"]) for s, _ in stmts] == [
+        (["states:StartExecution"], {"Ref": "SweepStateMachine"})
+    ]
+
+
+def test_sweep_state_machine_is_valid_asl(template: dict[str, Any]) -> None:
+    """The definition parses with the Amazon States Language parser moto ships (LocalStack's grammar)."""
+    parser = pytest.importorskip("moto.stepfunctions.parser.asl.parse.asl_parser")
+    definition = state_machine_definition(template)
+    parser.AmazonStateLanguageParser.parse(definition)
+    with pytest.raises(parser.ASLParserException):  # the parser really validates: a wrong Map mode fails
+        parser.AmazonStateLanguageParser.parse(definition.replace('"DISTRIBUTED"', '"DISTRIBUTE"'))
+
+
+def test_sweep_state_machine_plan_map_digest(template: dict[str, Any]) -> None:
+    machine = json.loads(state_machine_definition(template))
+    states = machine["States"]
+    assert machine["StartAt"] == "Plan"
+
+    # Every Next / Default / Catch target exists (the ASL parser does not check them).
+    def targets(states: dict[str, Any]) -> Iterator[str]:
+        for state in states.values():
+            yield from [state[key] for key in ("Next", "Default") if key in state]
+            yield from (choice["Next"] for choice in state.get("Choices", []))
+            yield from (catch["Next"] for catch in state.get("Catch", []))
+
+    assert set(targets(states)) <= set(states)
+    # Plan: {"action": "plan"} -> {"pages": [[arn, ...], ...], "run": id}
+    plan = states["Plan"]
+    assert plan["Parameters"]["Payload"] == {"action": "plan"}
+    assert plan["ResultSelector"] == {"pages.$": "$.Payload.pages", "run.$": "$.Payload.run"}
+    assert plan["Next"] == "Sweep"
+    # The Distributed Map over the pages, bounded by SweepMaxConcurrency.
+    sweep = states["Sweep"]
+    assert sweep["Type"] == "Map" and sweep["ItemsPath"] == "$.pages"
+    assert sweep["ItemProcessor"]["ProcessorConfig"] == {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}
+    assert sweep["MaxConcurrency"] == 4  # the stand-in for ${SweepMaxConcurrency}: a number, not a string
+    assert (
+        "${SweepMaxConcurrency},"
+        in template["Resources"]["SweepStateMachine"]["Properties"]["DefinitionString"]["Fn::Sub"]
+    )
+    assert sweep["ItemSelector"] == {"action": "page", "run.$": "$.run", "arns.$": "$$.Map.Item.Value"}
+    assert sweep["ResultPath"] is None  # the page outcomes live in the state table (256 KiB payload limit)
+    [page] = sweep["ItemProcessor"]["States"].values()
+    assert page["Parameters"]["Payload.$"] == "$" and page["OutputPath"] is None and page["End"] is True
+    # A failed page still gets a digest, then fails the execution (which alarms).
+    assert sweep["Next"] == "Digest"
+    assert sweep["Catch"] == [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.failure", "Next": "Digest"}]
+    digest = states["Digest"]
+    assert digest["Parameters"]["Payload"] == {
+        "action": "digest",
+        "run.$": "$.run",
+        "pages.$": "States.ArrayLength($.pages)",
+    }
+    outcome = states[digest["Next"]]
+    assert outcome["Choices"] == [{"Variable": "$.failure", "IsPresent": True, "Next": "PagesFailed"}]
+    assert states["PagesFailed"]["Type"] == "Fail" and states[outcome["Default"]]["Type"] == "Succeed"
+    # Every task invokes the sweep function, retrying Lambda's own errors with jittered exponential backoff.
+    tasks = dict(_tasks(states))
+    assert set(tasks) == {"Plan", "Page", "Digest"}
+    for name, task in tasks.items():
+        assert task["Resource"] == "arn:aws:states:::lambda:invoke", name
+        assert task["Parameters"]["FunctionName"] == STAND_INS["SweepFunction.Arn"], name
+        [service, aws] = task["Retry"]
+        assert set(service["ErrorEquals"]) == LAMBDA_SERVICE_ERRORS, name
+        assert service["BackoffRate"] > 1 and service["MaxAttempts"] >= 3 and service["JitterStrategy"] == "FULL"
+        assert "ThrottlingException" in aws["ErrorEquals"] and aws["BackoffRate"] > 1, name
+        assert "States.ALL" not in service["ErrorEquals"] + aws["ErrorEquals"], "a bad configuration is not retried"
+
+
+def test_sweep_state_machine_role(template: dict[str, Any]) -> None:
+    resources = template["Resources"]
+    machine = resources["SweepStateMachine"]["Properties"]
+    assert machine["RoleArn"] == {"Fn::GetAtt": ["SweepStateMachineRole", "Arn"]}
+    assert machine["LoggingConfiguration"]["IncludeExecutionData"] is False  # ARNs only, but no payloads in logs
+    role = resources["SweepStateMachineRole"]["Properties"]
+    trust = [s["Principal"] for s, _ in statements(role["AssumeRolePolicyDocument"])]
+    assert trust == [{"Service": "states.amazonaws.com"}]
+    grants = {
+        action: statement["Resource"]
+        for statement, _ in role_statements(template, "SweepStateMachineRole")
+        for action in as_list(statement["Action"])
+    }
+    machine_name = "${SweepStateMachine.Name}"
+    assert grants == {
+        "lambda:InvokeFunction": {"Fn::GetAtt": ["SweepFunction", "Arn"]},  # the sweep function, nothing else
+        # The Distributed Map's child executions (Step Functions: "IAM policies for using Distributed Map states").
+        "states:StartExecution": {"Ref": "SweepStateMachine"},
+        "states:DescribeExecution": {
+            "Fn::Sub": f"arn:${{AWS::Partition}}:states:${{AWS::Region}}:${{AWS::AccountId}}:execution:{machine_name}:*"
+        },
+        "states:StopExecution": {
+            "Fn::Sub": f"arn:${{AWS::Partition}}:states:${{AWS::Region}}:${{AWS::AccountId}}:execution:{machine_name}:*"
+        },
+        # Execution logging to CloudWatch Logs (vended log delivery; no resource type).
+        **{
+            action: "*"
+            for action in (
+                "logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery", "logs:DeleteLogDelivery",
+                "logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:DescribeResourcePolicies",
+                "logs:DescribeLogGroups",
+            )
+        },
+    }  # fmt: skip
+    # The first scheduled run finds the child-execution permissions in place.
+    assert resources["SweepScheduleRule"]["DependsOn"] == "SweepStateMachineDistributedMapPolicy"
+
+
+def test_sweep_and_state_machine_failures_alarm(template: dict[str, Any]) -> None:
+    alarms = {k: r["Properties"] for k, r in template["Resources"].items() if r["Type"] == "AWS::CloudWatch::Alarm"}
+    executions = alarms["SweepExecutionsFailedAlarm"]
+    watched = {
+        m["MetricStat"]["Metric"]["MetricName"]
+        for m in executions["Metrics"]
+        if "MetricStat" in m
+        and m["MetricStat"]["Metric"]["Dimensions"]
+        == [{"Name": "StateMachineArn", "Value": {"Ref": "SweepStateMachine"}}]
+    }
+    assert watched == {"ExecutionsFailed", "ExecutionsTimedOut", "ExecutionsAborted"}
+    assert [m for m in executions["Metrics"] if m["ReturnData"]] == [
+        {"Id": "unfinished", "Expression": "failed + timedout + aborted", "ReturnData": True}
+    ]
+    assert alarms["SweepErrorsAlarm"]["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": "SweepFunction"}}]
+
+
+def test_security_hub_only_when_enabled(template: dict[str, Any], functions: dict[str, dict[str, Any]]) -> None:
+    """securityhub:* only under SecurityHubImport=true, on this account's product and hub, for registration and sweep."""
+    assert template["Conditions"]["ImportToSecurityHub"] == {"Fn::Equals": [{"Ref": "SecurityHubImport"}, "true"]}
+    expected = {
+        "securityhub:BatchImportFindings": {
+            "Fn::Sub": "arn:${AWS::Partition}:securityhub:${AWS::Region}:${AWS::AccountId}:product/${AWS::AccountId}/default"
+        },
+        "securityhub:BatchUpdateFindings": {
+            "Fn::Sub": "arn:${AWS::Partition}:securityhub:${AWS::Region}:${AWS::AccountId}:hub/default"
+        },
+        "securityhub:GetFindings": {
+            "Fn::Sub": "arn:${AWS::Partition}:securityhub:${AWS::Region}:${AWS::AccountId}:hub/default"
+        },
+    }
+    for function_id in functions:
+        role = role_id(functions[function_id], template)
+        assert role is not None
+        found = {
+            action: (statement["Resource"], path)
+            for statement, path in role_statements(template, role)
+            for action in as_list(statement["Action"])
+            if action.startswith("securityhub:")
+        }
+        if function_id not in ("RegisterTaskDefinitionFunction", "SweepFunction"):
+            assert not found, function_id
+            continue
+        assert {action: resource for action, (resource, _) in found.items()} == expected, function_id
+        assert all(path == ("ImportToSecurityHub",) for _, path in found.values()), function_id
+
+
+# --------------------------------------------------------------------------- Serverless Application Repository
+
+PYPROJECT = ROOT / "pyproject.toml"
+
+
+def test_serverless_application_repository_metadata(template: dict[str, Any]) -> None:
+    import tomllib
+
+    project = tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))["project"]
+    application = template["Metadata"]["AWS::ServerlessRepo::Application"]
+    assert set(application) >= {
+        "Name", "Description", "Author", "SpdxLicenseId", "LicenseUrl", "ReadmeUrl", "Labels", "HomePageUrl",
+        "SemanticVersion", "SourceCodeUrl",
+    }  # fmt: skip
+    assert application["Name"] == project["name"]
+    assert application["SemanticVersion"] == project["version"], "SAR version and package version must agree"
+    assert re.fullmatch(r"\d+\.\d+\.\d+", application["SemanticVersion"])  # SAR accepts semantic versions only
+    assert application["SpdxLicenseId"] == project["license"]
+    # sam package uploads these local files: they must exist, and the licence be the one named.
+    license_text = (ROOT / application["LicenseUrl"]).read_text(encoding="utf-8")
+    assert "Apache License" in license_text and "Version 2.0" in license_text
+    assert (ROOT / application["ReadmeUrl"]).is_file()
+    # SAR limits: name 140 chars, description 256, up to 10 labels of 1-127 chars [a-zA-Z0-9+-_:/@].
+    assert len(application["Name"]) <= 140 and len(application["Description"]) <= 256
+    assert 1 <= len(application["Labels"]) <= 10
+    assert all(re.fullmatch(r"[a-zA-Z0-9+\-_:/@]{1,127}", label) for label in application["Labels"])
+    for key in ("HomePageUrl", "SourceCodeUrl"):
+        assert application[key].startswith("https://"), key

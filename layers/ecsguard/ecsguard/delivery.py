@@ -17,6 +17,7 @@ HANDLER_FACTORIES = {
     "register_task_definition": "make_registration_handler",
     "run_task": "make_launch_handler",
     "task_stopped": "make_stopped_handler",
+    "sweep": "make_sweep_handler",
 }
 
 

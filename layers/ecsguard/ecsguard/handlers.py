@@ -114,3 +114,16 @@ def make_stopped_handler(
     from .flows.stopped import process_stopped
 
     return _make_handler(process_stopped, settings, clients, metrics)
+
+
+def make_sweep_handler(
+    settings: Settings | None = None, clients: Clients | None = None, *, metrics: bool = False
+) -> Handler:
+    """The scheduled sweep: a Scheduled Event or ``{"action": "run"}`` sweeps the region in one invocation;
+    ``plan`` / ``page`` / ``digest`` are the Step Functions steps (see :func:`ecsguard.flows.sweep.process_sweep`).
+
+    It returns counts (never findings): the per-event metrics do not apply; the digest is the sweep's output.
+    """
+    from .flows.sweep import process_sweep
+
+    return _make_handler(process_sweep, settings, clients, metrics)

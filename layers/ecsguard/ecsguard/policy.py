@@ -34,8 +34,25 @@ LOG_RETENTION_DAYS = (
     0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 )  # fmt: skip
 
+# ECSGUARD_CHAT_FORMAT: format names (and the words that mean one) -> the format.
+CHAT_FORMATS = ("chatbot",)
+_CHAT_FORMAT_WORDS = {
+    "false": None,
+    "off": None,
+    "none": None,
+    "true": "chatbot",
+    "on": "chatbot",
+    "chatbot": "chatbot",
+    "aws-chatbot": "chatbot",
+    "amazon-q": "chatbot",
+    "custom": "chatbot",
+}
+
 # The stopped-task diagnosis window (ECSGUARD_DIAGNOSIS_WINDOW_MINUTES): one minute to one week.
 DIAGNOSIS_WINDOW_MAX_MINUTES = 7 * 24 * 60
+# The sweep: at most this many revisions per page (one Lambda invocation) and definitions read at once.
+SWEEP_PAGE_SIZE_MAX = 5000
+SWEEP_CONCURRENCY_MAX = 64
 
 _ARN = re.compile(r"^arn:aws[a-z-]*:")
 _FINGERPRINT = re.compile(r"^sha256:[0-9a-f]{64}$")
@@ -94,6 +111,17 @@ class Settings:
     # Stopped-task diagnosis: at most one message per task definition and cause within this many minutes
     # (the stops in between are counted in the state table and the next message says how many there were).
     diagnosis_window_minutes: int = 60
+    # The sweep (flows/sweep.py): revisions per page (one invocation sweeps at most one page; more go through
+    # Step Functions), definitions read and checked at once, and every ACTIVE revision rather than the latest.
+    sweep_page_size: int = 500
+    sweep_concurrency: int = 8
+    sweep_all_revisions: bool = False
+    # ECSGUARD_SECURITY_HUB: import findings in ASFF into Security Hub and archive those that are gone.
+    security_hub: bool = False
+    # ECSGUARD_CHAT_FORMAT: the message format the topic's https subscribers get instead of the machine JSON
+    # (None: the machine JSON, as before; "chatbot": an Amazon Q Developer in chat applications / AWS Chatbot
+    # custom notification).
+    chat_format: str | None = None
 
     def pages(self, severity: str) -> bool:
         """Does a finding of this severity, on its own, warrant a per-event message?"""
@@ -189,6 +217,25 @@ class Settings:
                 f"{DIAGNOSIS_WINDOW_MAX_MINUTES} (one week), got {window_text!r}"
             )
 
+        chat_text = (get("ECSGUARD_CHAT_FORMAT") or "false").lower()
+        if chat_text not in _CHAT_FORMAT_WORDS:
+            raise ConfigError(
+                f"ECSGUARD_CHAT_FORMAT: use true, false or a format name ({', '.join(CHAT_FORMATS)}), got {chat_text!r}"
+            )
+
+        page_text = get("ECSGUARD_SWEEP_PAGE_SIZE") or "500"
+        if not page_text.isdigit() or not 1 <= int(page_text) <= SWEEP_PAGE_SIZE_MAX:
+            raise ConfigError(
+                f"ECSGUARD_SWEEP_PAGE_SIZE: expected a whole number of revisions from 1 to {SWEEP_PAGE_SIZE_MAX}, "
+                f"got {page_text!r}"
+            )
+        concurrency_text = get("ECSGUARD_SWEEP_CONCURRENCY") or "8"
+        if not concurrency_text.isdigit() or not 1 <= int(concurrency_text) <= SWEEP_CONCURRENCY_MAX:
+            raise ConfigError(
+                f"ECSGUARD_SWEEP_CONCURRENCY: expected a whole number from 1 to {SWEEP_CONCURRENCY_MAX}, "
+                f"got {concurrency_text!r}"
+            )
+
         # ECSGUARD_IDEMPOTENCY_TABLE is the variable's earlier name, still honoured.
         state_table, alias = get("ECSGUARD_STATE_TABLE"), get("ECSGUARD_IDEMPOTENCY_TABLE")
         if state_table and alias and state_table != alias:
@@ -215,6 +262,11 @@ class Settings:
             kill_switch=flag("ECSGUARD_KILL_SWITCH"),
             stack_name=get("ECSGUARD_STACK_NAME"),
             diagnosis_window_minutes=int(window_text),
+            sweep_page_size=int(page_text),
+            sweep_concurrency=int(concurrency_text),
+            sweep_all_revisions=flag("ECSGUARD_SWEEP_ALL_REVISIONS"),
+            security_hub=flag("ECSGUARD_SECURITY_HUB"),
+            chat_format=_CHAT_FORMAT_WORDS[chat_text],
         )
 
 

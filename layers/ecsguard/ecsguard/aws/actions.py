@@ -521,3 +521,72 @@ def publish_notification(
         MessageAttributes=attributes,
     )
     return response["MessageId"]
+
+
+# --------------------------------------------------------------------------------------------
+# Security Hub (ECSGUARD_SECURITY_HUB=true): import ecsguard's findings in ASFF and resolve those that are
+# gone. Orchestrated by ecsguard.flows.securityhub; the read of what is there is aws/securityhub.py.
+# --------------------------------------------------------------------------------------------
+
+SECURITY_HUB_BATCH = 100  # BatchImportFindings and BatchUpdateFindings: at most 100 findings a request
+
+
+@dataclass(slots=True)
+class SecurityHubWrite:
+    """What a batch of Security Hub writes did: how many succeeded, and why the others failed (codes only)."""
+
+    succeeded: int = 0
+    requests: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (finding Id, error code)
+    error: str | None = None  # a request that failed whole (Security Hub not enabled, access denied, ...)
+
+
+def import_findings(clients: Clients, *, region: str, findings: list[dict]) -> SecurityHubWrite:
+    """BatchImportFindings in chunks of 100. A failed request stops the rest (it would fail the same way)."""
+    result = SecurityHubWrite()
+    hub = clients("securityhub", region)
+    for start in range(0, len(findings), SECURITY_HUB_BATCH):
+        chunk = findings[start : start + SECURITY_HUB_BATCH]
+        result.requests += 1
+        try:
+            response = hub.batch_import_findings(Findings=chunk)
+        except (ClientError, BotoCoreError) as exc:
+            result.error = _code(exc) or type(exc).__name__
+            logger.warning("BatchImportFindings failed", extra={"region": region, "error": result.error})
+            return result
+        result.succeeded += int(response.get("SuccessCount", 0))
+        result.failed += [
+            (str(f.get("Id", "")), str(f.get("ErrorCode", "")))
+            for f in response.get("FailedFindings", [])
+            if isinstance(f, dict)
+        ]
+    return result
+
+
+def resolve_workflow(clients: Clients, *, region: str, identifiers: list[dict[str, str]]) -> SecurityHubWrite:
+    """BatchUpdateFindings Workflow.Status RESOLVED for archived findings ({"Id", "ProductArn"}), 100 at a time.
+
+    BatchImportFindings cannot change Workflow once a finding exists (API reference), so this is the one call
+    that marks what ecsguard archived as resolved in the investigation workflow too.
+    """
+    result = SecurityHubWrite()
+    hub = clients("securityhub", region)
+    for start in range(0, len(identifiers), SECURITY_HUB_BATCH):
+        chunk = identifiers[start : start + SECURITY_HUB_BATCH]
+        result.requests += 1
+        try:
+            response = hub.batch_update_findings(
+                FindingIdentifiers=chunk,
+                Workflow={"Status": "RESOLVED"},
+            )
+        except (ClientError, BotoCoreError) as exc:
+            result.error = _code(exc) or type(exc).__name__
+            logger.warning("BatchUpdateFindings failed", extra={"region": region, "error": result.error})
+            return result
+        result.succeeded += len(response.get("ProcessedFindings", []))
+        result.failed += [
+            (str(f.get("FindingIdentifier", {}).get("Id", "")), str(f.get("ErrorCode", "")))
+            for f in response.get("UnprocessedFindings", [])
+            if isinstance(f, dict)
+        ]
+    return result

@@ -6,8 +6,10 @@
   ``template.yaml`` and run the matching handler in-process against AWS or ``--endpoint-url``.
 * ``ecsguard demo``: the whole flow against a local moto server.
 * ``ecsguard checks``: the check catalogue.
+* ``ecsguard sweep``: check what is already registered in a region, as the scheduled sweep does
+  (exit 0 clean, 1 a finding at or above ``--fail-on``, 2 bad usage, 3 an AWS call failed).
 
-One module per subcommand (:mod:`.scan`, :mod:`.deliver`, :mod:`.catalogue`, :mod:`.demo`) and
+One module per subcommand (:mod:`.scan`, :mod:`.deliver`, :mod:`.sweep`, :mod:`.catalogue`, :mod:`.demo`) and
 what they share (:mod:`.common`). Nothing in ecsguard imports this package.
 """
 
@@ -24,6 +26,9 @@ from .common import EXIT_FINDINGS, EXIT_INPUT
 from .deliver import cmd_deliver
 from .demo import cmd_demo
 from .scan import cmd_scan
+from .sweep import FORMATS as SWEEP_FORMATS
+from .sweep import cmd_sweep
+from .sweep import concurrency as sweep_concurrency
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -70,6 +75,42 @@ def build_parser() -> argparse.ArgumentParser:
     )
     deliver_parser.add_argument("--verbose", action="store_true", help="print the handler's log lines to stderr")
     deliver_parser.set_defaults(func=cmd_deliver)
+
+    sweep = sub.add_parser(
+        "sweep",
+        help="check what is already registered in a region (your credentials; nothing is changed or sent)",
+        description="Check the task definitions already registered in a region with the full catalogue "
+        "(nothing is changed or sent; with a state table, its cache is used and kept). Exit 0 clean, 1 a finding at or above --fail-on, "
+        "2 bad usage, 3 an AWS call failed.",
+    )
+    sweep.add_argument("--region", help="the region to sweep (default: the profile's or the environment's)")
+    sweep.add_argument("--profile", help="AWS profile (default: the environment's credentials)")
+    sweep.add_argument("--endpoint-url", help="send every AWS call here (e.g. a moto server)")
+    sweep.add_argument("--format", choices=SWEEP_FORMATS, default="text", help="sarif: for code-scanning dashboards")
+    sweep.add_argument(
+        "--fail-on",
+        choices=("critical", "high", "medium", "low", "info"),
+        help="exit 1 when a finding is at or above this severity (default: ECSGUARD_NOTIFY_MIN_SEVERITY or medium)",
+    )
+    sweep.add_argument(
+        "--state-table",
+        help="ecsguard's state table (default: ECSGUARD_STATE_TABLE): definitions read before are not read "
+        "again, and the findings new and resolved since the last sweep are counted",
+    )
+    sweep.add_argument(
+        "--all-revisions",
+        action="store_true",
+        help="every ACTIVE revision of every family (default: ECSGUARD_SWEEP_ALL_REVISIONS, else the latest ACTIVE "
+        "revision of each family)",
+    )
+    sweep.add_argument(
+        "--concurrency",
+        type=sweep_concurrency,
+        help="definitions read and checked at once, 1 to 64 (default: ECSGUARD_SWEEP_CONCURRENCY or 8; botocore's "
+        "adaptive retries slow down when ECS throttles)",
+    )
+    sweep.add_argument("--modes", help="check modes, e.g. logging-disabled=off (default: ECSGUARD_MODES)")
+    sweep.set_defaults(func=cmd_sweep)
 
     checks_parser = sub.add_parser("checks", help="list the checks")
     checks_parser.add_argument("--format", choices=("text", "json"), default="text")

@@ -69,11 +69,16 @@ def act_and_notify_once(
         worth_telling = paging or any(a.changed or not a.ok for a in report.actions)
         if settings.topic_arn and worth_telling:
             notification = sns.render(report, min_severity=settings.notify_min_severity)
+            chat_message = None
+            if settings.chat_format:  # ECSGUARD_CHAT_FORMAT: HTTPS subscribers (AWS Chatbot) get a custom notification
+                from ..render import chat
+
+                chat_message = chat.render(report, min_severity=settings.notify_min_severity)
             report.message_id = actions.publish_notification(
                 clients,
                 topic_arn=settings.topic_arn,
                 subject=notification.subject,
-                message=sns.message_body(notification),
+                message=sns.message_body(notification, chat=chat_message),
                 attributes=notification.attributes,
             )
         elif worth_telling:

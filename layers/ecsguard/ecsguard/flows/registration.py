@@ -59,6 +59,12 @@ def process_registration(
     findings, exempted = evaluate(
         td, settings, facts or AwsFacts(clients, state_table=settings.state_table), call.region
     )
+    if settings.security_hub:  # ECSGUARD_SECURITY_HUB: the revision's findings beside Security Hub's own controls
+        from .securityhub import sync_findings
+
+        outcome = sync_findings(clients, call.region, call.account, [(td, findings)])
+        if outcome.errors:
+            logger.warning("Security Hub import incomplete", extra={"errors": list(outcome.errors)})
     if settings.state_table and td.family:
         # After the checks: task-role-shared compared against the inventory as it was before this revision.
         record_task_role(

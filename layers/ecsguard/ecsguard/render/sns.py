@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -340,10 +340,18 @@ def render(report: Report, *, finding_limit: int = 100, min_severity: str = "med
     return notification
 
 
-def message_body(notification: Notification) -> str:
-    """The ``Message`` for ``MessageStructure=json``: text for people, JSON for machine protocols."""
+def message_body(notification: Notification, *, chat: Mapping[str, Any] | None = None) -> str:
+    """The ``Message`` for ``MessageStructure=json``: text for people, JSON for machine protocols.
+
+    ``chat`` (ECSGUARD_CHAT_FORMAT, a custom notification from :func:`ecsguard.render.chat.render`) goes to
+    the ``https`` protocol instead of the machine JSON: Amazon Q Developer in chat applications (AWS Chatbot)
+    subscribes over HTTPS and shows only custom notifications. Every other protocol gets what it always got.
+    """
     machine = json.dumps(notification.document, separators=(",", ":"))
-    return json.dumps({"default": notification.text, **dict.fromkeys(MACHINE_PROTOCOLS, machine)})
+    bodies = dict.fromkeys(MACHINE_PROTOCOLS, machine)
+    if chat is not None:
+        bodies["https"] = json.dumps(chat, separators=(",", ":"))
+    return json.dumps({"default": notification.text, **bodies})
 
 
 # --------------------------------------------------------------------------- stopped-task diagnosis
