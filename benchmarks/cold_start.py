@@ -5,7 +5,7 @@ Prints figures; asserts nothing. Run with the project's virtualenv:
     .venv/bin/python benchmarks/cold_start.py [--runs 15]
 
 1. Cold import-and-init: in fresh interpreters, the time to ``import app`` of
-   functions/register_task_definition and functions/run_task (which builds the handler: Settings,
+   functions/register_task_definition, functions/run_task and functions/task_stopped (which builds the handler: Settings,
    Powertools Logger, the flow's modules) next to a bare ``import boto3`` in the same kind of
    interpreter, with bytecode present as in the built layer. Median of ``--runs`` interleaved
    runs. Target: handler <= 1.3 x bare boto3.
@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 FUNCTIONS = ROOT / "functions"
 FUNCTION = FUNCTIONS / "register_task_definition"
-FLOWS = ("register_task_definition", "run_task")
+FLOWS = ("register_task_definition", "run_task", "task_stopped")
 LAYER = ROOT / "layers" / "ecsguard"
 DEPLOYED_ENV = {
     "ECSGUARD_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:ecsguard",

@@ -204,7 +204,11 @@ def test_run_task_in_block_mode_stops_exactly_its_tasks(account: Account, vpc: V
             "cluster": "batch",
             "taskDefinition": arn,
             "networkConfiguration": {
-                "awsvpcConfiguration": {"subnets": [subnet], "securityGroups": [vpc.task_sg], "assignPublicIp": "DISABLED"}
+                "awsvpcConfiguration": {
+                    "subnets": [subnet],
+                    "securityGroups": [vpc.task_sg],
+                    "assignPublicIp": "DISABLED",
+                }
             },
         }
     )

@@ -167,7 +167,7 @@ def test_the_init_causes():
     assert init_cause("failed to validate logger args: The specified log group does not exist", td) == "log-group"
     assert init_cause("unable to retrieve secrets from ssm: AccessDeniedException: kms:Decrypt", td) == "secrets-kms"
     assert init_cause("unable to retrieve secrets from ssm: invalid parameters: /prod/db", td) == "secrets-not-found"
-    assert init_cause("unable to download env file: AccessDenied", td) == "env-files"
+    assert init_cause("unable to download env file: AccessDenied", td) == "env-files-denied"
     assert init_cause("unable to retrieve ecr registry auth: dial tcp: i/o timeout", td) == "registry-auth-network"
 
 
@@ -409,3 +409,201 @@ def test_the_diagnosis_over_the_real_corpus():
         **{name: {} for name in ROUTINE},
     }
     assert groups == 29
+
+
+# ------------------------------------------------------------------------- the table of real stop reasons
+#
+# Reasons as ECS writes them (Fargate platform 1.4 and later, the EC2 container agent wrapping Docker, the newer
+# agents' "The task can't pull ..." wording), gathered from AWS's pages (stopped-task-error-codes,
+# task_cannot_pull_image, resource-initialization-error, the re:Post articles on CannotPullContainerError, rate
+# limits, "unable to pull secrets or registry auth" and stopped tasks) and the ECS agent's own error texts. Each
+# goes through the real path, policy.evaluate(scope="stopped"), and names its verdict: (check, cause) pairs, or
+# nothing for a routine stop or a cause ecsguard does not diagnose.
+
+HEX = "2bb501e6429" + "0" * 53
+SM_DENIED = (
+    "AccessDeniedException: User: arn:aws:sts::123456789012:assumed-role/web-execution/4d5e6f7a is not authorized to "
+    f"perform: secretsmanager:GetSecretValue on resource: {SECRET} because no identity-based policy allows the "
+    "secretsmanager:GetSecretValue action"
+)
+ASM = "ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: "
+IMG = f"{ECR}/web:1.4.2"
+
+
+def _c(reason: str | None = None, exit_code: int | None = None, name: str = "web") -> StoppedContainer:
+    return StoppedContainer(name, exit_code, reason, "STOPPED", IMG if name == "web" else None)
+
+
+def _task(code: str | None, reason: str | None, containers=None, launch_type: str = "FARGATE") -> StoppedTask:
+    base = stopped("essential-exit-1")
+    return dataclasses.replace(
+        base,
+        stop_code=code,
+        stopped_reason=reason,
+        containers=tuple(containers) if containers is not None else (_c(reason),),
+        launch_type=launch_type,
+    )
+
+
+PULL = "TaskFailedToStart"
+TABLE: list[tuple[str, StoppedTask, set[tuple[str, str]]]] = [
+    # --- CannotPullContainerError: the network path
+    ("pull-manifest-io-timeout", _task(PULL, f"CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref {IMG}: failed to do request: Head \"https://{ECR}/v2/web/manifests/1.4.2\": dial tcp 10.0.3.17:443: i/o timeout"), {("image-pull-failed", "network")}),
+    ("pull-api-500-request-canceled", _task(PULL, f"CannotPullContainerError: API error (500): Get https://{ECR}/v2/: net/http: request canceled while waiting for connection"), {("image-pull-failed", "network")}),
+    ("pull-context-canceled", _task(PULL, "CannotPullContainerError: context canceled"), {("image-pull-failed", "network")}),
+    ("pull-new-wording-layers-s3", _task(PULL, f"CannotPullContainerError: The task cannot pull {IMG}@sha256:{HEX} from the registry {IMG}@sha256:{HEX}. There is a connection issue between the task and the registry. Check your task network configuration. : failed to copy: httpReadSeeker: failed open: failed to do request: Get \"https://prod-us-east-1-starport-layer-bucket.s3.us-east-1.amazonaws.com/x\": dial tcp 16.15.180.104:443: i/o timeout"), {("image-pull-failed", "network")}),
+    ("pull-dns-no-such-host", _task(PULL, f"CannotPullContainerError: pull image manifest has been retried 1 time(s): failed to resolve ref {IMG}: failed to do request: Head \"https://{ECR}/v2/web/manifests/1.4.2\": dial tcp: lookup {ECR} on 10.0.0.2:53: no such host"), {("image-pull-failed", "network")}),
+    ("pull-ec2-daemon-request-canceled", _task("EssentialContainerExited", "Essential container in task exited", [_c(f"CannotPullContainerError: Error response from daemon: Get https://{ECR}/v2/: net/http: request canceled while waiting for connection (Client.Timeout exceeded while awaiting headers)")], "EC2"), {("image-pull-failed", "network")}),
+    # --- the image or tag
+    ("pull-not-found-tag", _task(PULL, f"CannotPullContainerError: pull image manifest has been retried 1 time(s): failed to resolve ref {ECR}/web:1.4.3: not found"), {("image-pull-failed", "not-found")}),
+    ("pull-not-found-pinned-digest", _task(PULL, f"CannotPullContainerError: pull image manifest has been retried 1 time(s): failed to resolve ref {IMG}@sha256:{HEX}: not found"), {("image-pull-failed", "not-found")}),
+    ("pull-ec2-manifest-unknown", _task(PULL, f"CannotPullContainerError: Error response from daemon: manifest for {ECR}/web:1.4.3 not found: manifest unknown: Requested image not found", launch_type="EC2"), {("image-pull-failed", "not-found")}),
+    ("pull-api-404-repository", _task(PULL, f"CannotPullContainerError: API error (404): repository {ECR}/web not found"), {("image-pull-failed", "not-found")}),
+    ("pull-ecr-name-unknown", _task(PULL, f"CannotPullContainerError: Error response from daemon: repository {ECR}/webb not found: name unknown: The repository with name 'webb' does not exist in the registry with id '123456789012'"), {("image-pull-failed", "not-found")}),
+    ("pull-agent-check-image-exists", _task(PULL, "CannotPullContainerError: The task can’t pull the image. Check whether the image exists. Error response from daemon: pull access denied for acme/nonsense, repository does not exist or may require 'docker login': denied: requested access to the resource is denied"), {("image-pull-failed", "not-found")}),
+    ("pull-words-in-the-name-do-not-decide", _task(PULL, f"CannotPullContainerError: pull image manifest has been retried 1 time(s): failed to resolve ref {ECR}/auth-denied-timeout:403: not found"), {("image-pull-failed", "not-found")}),
+    # --- the pull is denied
+    ("pull-denied-batchgetimage", _task(PULL, f"CannotPullContainerError: The task can’t pull the image. Check that the role has the permissions to pull images from the registry. Error response from daemon: pull access denied for {ECR}/web, repository does not exist or may require 'docker login': denied: User: arn:aws:sts::123456789012:assumed-role/web-execution/xyz is not authorized to perform: ecr:BatchGetImage on resource: arn:aws:ecr:us-east-1:123456789012:repository/web because no identity-based policy allows the ecr:BatchGetImage action"), {("image-pull-failed", "access-denied")}),
+    ("pull-403-forbidden", _task(PULL, f"CannotPullContainerError: pull image manifest has been retried 1 time(s): failed to resolve ref {IMG}: pulling from host {ECR} failed with status code [manifests 1.4.2]: 403 Forbidden"), {("image-pull-failed", "access-denied")}),
+    ("pull-ghcr-anonymous-401", _task(PULL, "CannotPullContainerError: pull image manifest has been retried 1 time(s): failed to resolve ref ghcr.io/acme/web:1.4.2: failed to authorize: failed to fetch anonymous token: unexpected status from GET request to https://ghcr.io/token?scope=repository%3Aacme%2Fweb%3Apull&service=ghcr.io: 401 Unauthorized"), {("image-pull-failed", "access-denied")}),
+    ("pull-ec2-no-basic-auth", _task(PULL, f"CannotPullContainerError: Error response from daemon: Get https://{ECR}/v2/web/manifests/1.4.2: no basic auth credentials", launch_type="EC2"), {("image-pull-failed", "access-denied")}),
+    ("pull-docker-hub-private-or-missing", _task(PULL, "CannotPullContainerError: Error response from daemon: pull access denied for acme/app, repository does not exist or may require 'docker login': denied: requested access to the resource is denied", launch_type="EC2"), {("image-pull-failed", "access-denied")}),
+    # --- the registry's limit, the platform, the disk
+    ("pull-docker-hub-rate-limit", _task(PULL, f"CannotPullContainerError: inspect image has been retried 5 time(s): httpReaderSeeker: failed open: unexpected status code https://registry-1.docker.io/v2/library/nginx/manifests/sha256:{HEX}: 429 Too Many Requests - Server message: toomanyrequests: You have reached your pull rate limit. You may increase the limit by authenticating and upgrading: https://www.docker.com/increase-rate-limit"), {("image-pull-failed", "rate-limited")}),
+    ("pull-no-platform-variant", _task(PULL, "CannotPullContainerError: pull image manifest has been retried 1 time(s): image Manifest does not contain descriptor matching platform 'linux/arm64'"), {("image-pull-failed", "platform")}),
+    ("pull-ec2-no-space", _task(PULL, "CannotPullContainerError: write /var/lib/docker/tmp/GetImageBlob111111111: no space left on device", launch_type="EC2"), {("image-pull-failed", "disk-full")}),
+    # --- ResourceInitializationError: logs
+    ("init-log-group-missing", _task(PULL, "ResourceInitializationError: failed to validate logger args: create stream has been retried 1 times: failed to create Cloudwatch log stream: ResourceNotFoundException: The specified log group does not exist."), {("task-init-failed", "log-group")}),
+    ("init-ec2-logging-driver-group-missing", _task("EssentialContainerExited", "Essential container in task exited", [_c("CannotStartContainerError: Error response from daemon: failed to initialize logging driver: failed to create Cloudwatch log stream: ResourceNotFoundException: The specified log group does not exist.")], "EC2"), {("task-init-failed", "log-group")}),
+    ("init-log-stream-denied", _task(PULL, "ResourceInitializationError: failed to validate logger args: create stream has been retried 1 times: failed to create Cloudwatch log stream: AccessDeniedException: User: arn:aws:sts::123456789012:assumed-role/web-execution/x is not authorized to perform: logs:CreateLogStream on resource: arn:aws:logs:us-east-1:123456789012:log-group:/ecs/web:log-stream:web/web/4d5e"), {("task-init-failed", "log-access-denied")}),
+    ("init-log-create-group-denied", _task(PULL, "ResourceInitializationError: failed to validate logger args: failed to create Cloudwatch log group: AccessDeniedException: User: arn:aws:sts::123456789012:assumed-role/web-execution/x is not authorized to perform: logs:CreateLogGroup on resource: arn:aws:logs:us-east-1:123456789012:log-group:/ecs/web"), {("task-init-failed", "log-create-denied")}),
+    ("init-log-region-required", _task(PULL, "ResourceInitializationError: failed to validate logger args: unable to get awslogs driver arguments: awslogs-region is required"), {("task-init-failed", "log-config")}),
+    ("init-log-timeout", _task(PULL, "ResourceInitializationError: failed to validate logger args: create stream has been retried 1 times: failed to create Cloudwatch log stream: RequestError: send request failed caused by: Post \"https://logs.us-east-1.amazonaws.com/\": dial tcp 52.46.1.9:443: i/o timeout"), {("task-init-failed", "log-network")}),
+    # --- secrets
+    ("init-asm-denied", _task(PULL, f"{ASM}unable to retrieve secret from asm: service call has been retried 1 time(s): {SM_DENIED}"), {("task-init-failed", "secrets-access-denied")}),
+    ("init-ssm-denied", _task(PULL, f"{ASM}unable to retrieve secrets from ssm: service call has been retried 1 time(s): operation error SSM: GetParameters, https response error StatusCode: 400, RequestID: 1f2e, api error AccessDeniedException: User: arn:aws:sts::123456789012:assumed-role/web-execution/x is not authorized to perform: ssm:GetParameters on resource: arn:aws:ssm:us-east-1:123456789012:parameter/prod/web/DATABASE_URL because no identity-based policy allows the ssm:GetParameters action"), {("task-init-failed", "secrets-access-denied")}),
+    ("init-ssm-kms-ciphertext", _task(PULL, f"{ASM}unable to retrieve secrets from ssm: service call has been retried 1 time(s): AccessDeniedException: The ciphertext refers to a customer master key that does not exist, does not exist in this region, or you are not allowed to access."), {("task-init-failed", "secrets-kms")}),
+    ("init-asm-kms-not-allowed", _task(PULL, f"{ASM}unable to retrieve secret from asm: service call has been retried 1 time(s): failed to fetch secret {SECRET} from secrets manager: AccessDeniedException: Access to KMS is not allowed"), {("task-init-failed", "secrets-kms")}),
+    ("init-asm-not-found", _task(PULL, f"{ASM}unable to retrieve secret from asm: service call has been retried 1 time(s): failed to fetch secret {SECRET} from secrets manager: ResourceNotFoundException: Secrets Manager can't find the specified secret."), {("task-init-failed", "secrets-not-found")}),
+    ("init-asm-no-awscurrent", _task(PULL, f"{ASM}unable to retrieve secret from asm: service call has been retried 1 time(s): failed to fetch secret {SECRET} from secrets manager: operation error Secrets Manager: GetSecretValue, https response error StatusCode: 400, RequestID: 047440d4, ResourceNotFoundException: Secrets Manager can't find the specified secret value for staging label: AWSCURRENT"), {("task-init-failed", "secrets-not-found")}),
+    ("init-ssm-invalid-parameters", _task(PULL, f"{ASM}unable to retrieve secrets from ssm: service call has been retried 1 time(s): invalid parameters: /prod/web/db"), {("task-init-failed", "secrets-not-found")}),
+    ("init-asm-json-key-missing", _task(PULL, f"{ASM}unable to retrieve secret from asm: service call has been retried 1 time(s): retrieved secret from Secrets Manager did not contain json key password"), {("task-init-failed", "secrets-not-found")}),
+    ("init-asm-invalid-version-id", _task(PULL, f"{ASM}unable to retrieve secret from asm: service call has been retried 1 time(s): failed to fetch secret {SECRET} from secrets manager: InvalidParameter: 1 validation error(s) found. - minimum field size of 32, GetSecretValueInput.VersionId."), {("task-init-failed", "secrets-invalid")}),
+    ("init-ssm-deadline", _task(PULL, f"{ASM}unable to retrieve secrets from ssm: service call has been retried 5 time(s): RequestCanceled: request context canceled caused by: context deadline exceeded"), {("task-init-failed", "secrets-network")}),
+    ("init-asm-new-sdk-deadline", _task(PULL, f"{ASM}unable to retrieve secret from asm: service call has been retried 1 time(s): failed to fetch secret {SECRET} from secrets manager: operation error Secrets Manager: GetSecretValue, https response error StatusCode: 0, RequestID: , canceled, context deadline exceeded"), {("task-init-failed", "secrets-network")}),
+    ("init-pull-command-killed", _task(PULL, "ResourceInitializationError: unable to pull secrets or registry auth: pull command failed: : signal: killed"), {("task-init-failed", "network")}),
+    # --- registry authorization
+    ("init-ecr-auth-timeout", _task(PULL, f"{ASM}unable to retrieve ecr registry auth: service call has been retried 3 time(s): RequestError: send request failed caused by: Post \"https://api.ecr.us-east-1.amazonaws.com/\": dial tcp 52.46.1.1:443: i/o timeout. Please check your task network configuration."), {("task-init-failed", "registry-auth-network")}),
+    ("init-ecr-auth-new-wording", _task(PULL, "ResourceInitializationError: unable to pull secrets or registry auth: The task cannot pull registry auth from Amazon ECR: There is a connection issue between the task and Amazon ECR. Check your task network configuration. operation error ECR: GetAuthorizationToken, exceeded maximum number of attempts, 3, https response error StatusCode: 0, RequestID: , request send failed, Post \"https://api.ecr.us-east-1.amazonaws.com/\": dial tcp 44.213.79.104:443: i/o timeout"), {("task-init-failed", "registry-auth-network")}),
+    ("init-ecr-auth-denied", _task(PULL, f"{ASM}unable to retrieve ecr registry auth: service call has been retried 3 time(s): AccessDeniedException: User: arn:aws:sts::123456789012:assumed-role/web-execution/x is not authorized to perform: ecr:GetAuthorizationToken on resource: * because no identity-based policy allows the ecr:GetAuthorizationToken action"), {("task-init-failed", "registry-auth-denied")}),
+    # --- environment files, EFS, the network interface
+    ("init-env-files-denied", _task(PULL, "ResourceInitializationError: failed to download env files: file download command: non empty error stream: service call has been retried 5 time(s): AccessDenied: Access Denied"), {("task-init-failed", "env-files-denied")}),
+    ("init-efs-resolve", _task(PULL, "ResourceInitializationError: failed to invoke EFS utils commands to set up EFS volumes: stderr: Failed to resolve \"fs-0123456789abcdef0.efs.us-east-1.amazonaws.com\" - check that your file system ID is correct"), {("task-init-failed", "efs")}),
+    ("eni-provisioning-timeout", _task(PULL, "Timeout waiting for network interface provisioning to complete.", [_c(None)]), {("task-init-failed", "eni")}),
+    # --- a container that cannot start
+    ("start-fargate-exec-not-found", _task(PULL, "CannotStartContainerError: ResourceInitializationError: failed to create new container runtime task: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: \"/app/start.sh\": stat /app/start.sh: no such file or directory: unknown"), {("essential-container-exited", "command-not-found")}),
+    ("start-ec2-port-allocated", _task("EssentialContainerExited", "Essential container in task exited", [_c("CannotStartContainerError: Error response from daemon: driver failed programming external connectivity on endpoint ecs-web-7-web-a1b2: Bind for 0.0.0.0:80 failed: port is already allocated")], "EC2"), {("essential-container-exited", "port-in-use")}),
+    ("start-unknown-user", _task("EssentialContainerExited", "Essential container in task exited", [_c("CannotStartContainerError: Error response from daemon: unable to find user app: no matching entries in passwd file")], "EC2"), {("essential-container-exited", "user-not-found")}),
+    ("start-runtime-timeout", _task(PULL, "ContainerRuntimeTimeoutError: Could not transition to running; timed out after waiting 1m: context deadline exceeded"), {("essential-container-exited", "start-timeout")}),
+    ("start-ec2-docker-timeout", _task("EssentialContainerExited", "Essential container in task exited", [_c("DockerTimeoutError: Could not transition to started; timed out after waiting 3m0s")], "EC2"), {("essential-container-exited", "start-timeout")}),
+    # --- memory and exits
+    ("oom-fargate", _task("EssentialContainerExited", "Essential container in task exited", [_c("OutOfMemoryError: Container killed due to memory usage", 137), _c(None, 143, "xray-daemon")]), {("oom-killed", "oom")}),
+    ("oom-ec2-no-stop-code", _task(None, "Essential container in task exited", [_c("OutOfMemoryError: Container killed due to memory usage", 137)], "EC2"), {("oom-killed", "oom")}),
+    ("exit-1-sidecar-sigterm", _task("EssentialContainerExited", "Essential container in task exited", [_c(None, 1), _c(None, 143, "xray-daemon")]), {("essential-container-exited", "exit-1")}),
+    # --- routine, or not diagnosed: silent
+    ("routine-scale-in", _task("ServiceSchedulerInitiated", "Scaling activity initiated by (deployment ecs-svc/1234567890123456789)", [_c(None, 143)]), set()),
+    ("routine-scale-in-no-code", _task(None, "Scaling activity initiated by (deployment ecs-svc/1234567890123456789)", [_c(None, 137)]), set()),
+    ("routine-user-stop", _task("UserInitiated", "Task stopped by user", [_c(None, 143)]), set()),
+    ("routine-spot", _task("SpotInterruption", "Your Spot Task was interrupted.", [_c(None, 143)]), set()),
+    ("routine-host-terminated", _task(None, "Host EC2 (instance i-0123456789abcdef0) stopped/terminated.", [_c(None, 137)], "EC2"), set()),
+    ("routine-infrastructure-health", _task("InfrastructureHealth", "Task stopped due to unhealthy infrastructure", [_c(None, 143)]), set()),
+    ("undiagnosed-elb-health-check", _task("ServiceSchedulerInitiated", "Task failed ELB health checks in (target-group arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/0123456789abcdef)", [_c(None, 143)]), set()),
+    ("undiagnosed-container-health-check", _task(None, "Task failed container health checks", [_c(None, 143)]), set()),
+    ("routine-batch-done-sidecar-stopped", _task("EssentialContainerExited", "Essential container in task exited", [_c(None, 0), _c(None, 143, "xray-daemon")]), set()),
+    ("info-internal-error", _task(PULL, "InternalError: Fargate encountered an unexpected error while starting the task"), {("essential-container-exited", "runtime-error")}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "task", "expected"), TABLE, ids=[row[0] for row in TABLE])
+def test_the_table_of_real_stop_reasons(name: str, task: StoppedTask, expected: set[tuple[str, str]]):
+    from ecsguard.policy import evaluate
+
+    groups = [(REGION, "/ecs/web")] if "log-group" not in name else []
+    findings, _ = evaluate(
+        TaskDefinition.from_api(web()),
+        Settings.from_env({}),
+        StaticFacts(log_groups=groups),
+        REGION,
+        scope="stopped",
+        stopped=task,
+    )
+    assert {(f.check, f.data.get("cause", "")) for f in findings} == expected
+    routine = routine_stop(task)
+    assert bool(routine) == (not expected and name.startswith(("routine", "undiagnosed")))
+    for finding in findings:
+        assert finding.message and finding.remediation
+        # The reason text is never repeated: no run of its words beyond what the definition names.
+        for text in [task.stopped_reason or ""] + [c.reason or "" for c in task.containers]:
+            tail = text.split(": ", 1)[-1]
+            assert len(tail) < 40 or tail not in finding.message + finding.remediation
+
+
+NEW_LOGGER = (
+    "ResourceInitializationError: failed to validate logger args: The task cannot find the Amazon CloudWatch log group "
+    "defined in the task definition. There is a connection issue between the task and Amazon CloudWatch. Check your "
+    "network configuration. : signal: killed"
+)
+
+
+def test_the_newer_either_or_log_group_message_is_decided_by_whether_the_group_exists():
+    task = _task(PULL, NEW_LOGGER)
+    [missing] = diagnose(task, facts=StaticFacts())
+    assert (missing.data["cause"], missing.data["log_group"]) == ("log-group", "/ecs/web")
+    assert "com.amazonaws.us-east-1.logs" in missing.message  # it may also be the network: said, not hidden
+    [reachable] = diagnose(task, facts=StaticFacts(log_groups=[(REGION, "/ecs/web")]))
+    assert reachable.data["cause"] == "log-network" and "log_group" not in reachable.data
+
+
+def test_who_is_paged_for_a_task_that_cannot_start():
+    def severity(task: StoppedTask) -> list[str]:
+        return [f.severity for f in diagnose(task, facts=StaticFacts(log_groups=[(REGION, "/ecs/web")]))]
+
+    rows = {row[0]: row[1] for row in TABLE}
+    assert severity(rows["start-fargate-exec-not-found"]) == ["high"]
+    assert severity(rows["start-runtime-timeout"]) == ["medium"]
+    assert severity(rows["eni-provisioning-timeout"]) == ["medium"]
+    assert severity(rows["info-internal-error"]) == ["info"]
+    assert severity(rows["exit-1-sidecar-sigterm"]) == ["info"]
+
+
+def test_an_essential_envoy_stopped_by_ecs_is_a_consequence_not_a_cause():
+    definition = web()
+    definition["containerDefinitions"].append(
+        {"name": "envoy", "image": "public.ecr.aws/appmesh/aws-appmesh-envoy:v1.29"}
+    )
+    task = _task(
+        "EssentialContainerExited", "Essential container in task exited", [_c(None, 1), _c(None, 143, "envoy")]
+    )
+    assert verdict(diagnose(task, definition)) == [("essential-container-exited", "web", "exit-1")]
+    alone = _task(
+        "EssentialContainerExited", "Essential container in task exited", [_c(None, 0), _c(None, 143, "envoy")]
+    )
+    assert diagnose(alone, definition) == []
+
+
+def test_the_message_says_what_each_cause_means():
+    rows = {row[0]: row[1] for row in TABLE}
+
+    def one(name: str):
+        [finding] = diagnose(rows[name], facts=StaticFacts(log_groups=[(REGION, "/ecs/web")]))
+        return finding
+
+    assert "S3 gateway endpoint com.amazonaws.us-east-1.s3" in one("pull-new-wording-layers-s3").message
+    assert "enableDnsSupport" in one("pull-dns-no-such-host").message
+    assert "pins a service's tag to the digest" in one("pull-not-found-pinned-digest").message
+    assert "Docker reports both" not in one("pull-denied-batchgetimage").message
+    assert '"ephemeralStorage"' not in one("pull-ec2-no-space").remediation
+    assert "logs:CreateLogGroup" in one("init-log-create-group-denied").remediation
+    assert "AWSCURRENT" in one("init-asm-no-awscurrent").remediation
+    assert SECRET in one("init-asm-denied").message
+    assert '"hostPort": 0' in one("start-ec2-port-allocated").remediation

@@ -218,7 +218,26 @@ def test_the_registration_function_loads_only_its_flow() -> None:
 def test_the_launch_function_loads_only_its_flow() -> None:
     loaded = _loaded(_app("run_task"))
     assert "ecsguard.flows.launch" in loaded
-    assert not loaded & {"ecsguard.flows.registration", "ecsguard.flows.migration", "ecsguard.flows.scan"}
+    assert not loaded & {
+        "ecsguard.flows.registration",
+        "ecsguard.flows.migration",
+        "ecsguard.flows.scan",
+        "ecsguard.flows.stopped",
+    }
+    assert not {m for m in loaded if _room(m) in {"cli", "delivery"}}
+    assert "ecsguard.render.sarif" not in loaded
+
+
+def test_the_stopped_task_function_loads_only_its_flow() -> None:
+    loaded = _loaded(_app("task_stopped"))
+    assert "ecsguard.flows.stopped" in loaded
+    assert not loaded & {
+        "ecsguard.flows.registration",
+        "ecsguard.flows.launch",
+        "ecsguard.flows.migration",
+        "ecsguard.flows.remediations",
+        "ecsguard.flows.scan",
+    }
     assert not {m for m in loaded if _room(m) in {"cli", "delivery"}}
     assert "ecsguard.render.sarif" not in loaded
 

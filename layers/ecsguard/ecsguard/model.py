@@ -439,8 +439,9 @@ class NetworkConfiguration:
         inner = data.get("awsvpcConfiguration", data)
         if not isinstance(inner, Mapping):
             return None
-        subnets = tuple(s for s in _list(inner.get("subnets")) if isinstance(s, str) and s)
-        groups = tuple(g for g in _list(inner.get("securityGroups")) if isinstance(g, str) and g)
+        # Ids only (they reach EC2 filters, log lines and messages): anything else is treated as absent.
+        subnets = tuple(s for s in _list(inner.get("subnets")) if isinstance(s, str) and _SUBNET_ID.fullmatch(s))
+        groups = tuple(g for g in _list(inner.get("securityGroups")) if isinstance(g, str) and _GROUP_ID.fullmatch(g))
         if not subnets and not groups and "assignPublicIp" not in inner:
             return None
         public = inner.get("assignPublicIp")
@@ -448,6 +449,8 @@ class NetworkConfiguration:
 
 
 FARGATE_CAPACITY_PROVIDERS = frozenset({"FARGATE", "FARGATE_SPOT"})
+_SUBNET_ID = re.compile(r"subnet-[0-9a-f]{8,17}")
+_GROUP_ID = re.compile(r"sg-[0-9a-f]{8,17}")
 
 
 @dataclass(frozen=True, slots=True)

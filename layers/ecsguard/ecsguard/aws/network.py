@@ -25,6 +25,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
+from botocore.parsers import ResponseParserError
 
 from ..facts import (
     Route,
@@ -73,7 +74,9 @@ def _failure(exc: Exception, call: str) -> Unknown:
     return Unknown(reason)
 
 
-_FAILURES = (ClientError, BotoCoreError, NotImplementedError)
+# NotImplementedError: a local stand-in (moto) without the call. UnicodeError / ResponseParserError: an id
+# botocore cannot send, or an answer it cannot read back: "could not verify", never a crash loop.
+_FAILURES = (ClientError, BotoCoreError, NotImplementedError, UnicodeError, ResponseParserError)
 
 
 def parse_route(data: Mapping[str, Any]) -> Route:

@@ -40,52 +40,171 @@ from .resources import fargate_sizes
 DOCS_STOPPED = "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/stopped-task-error-codes.html"
 DOCS_PULL = "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_cannot_pull_image.html"
 DOCS_INIT = "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/resource-initialization-error.html"
-DOCS_OOM = "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/memory-management.html"
+DOCS_OOM = "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/out-of-memory.html"
 
 # Stops nobody needs to hear about: the service scheduler replacing or removing tasks (scale-in,
 # deployments), StopTask by a person or a pipeline, capacity AWS reclaimed with notice (Fargate Spot, an
-# instance being terminated). The scheduler replaces what it needs; nothing in the definition is wrong.
+# instance being terminated, unhealthy infrastructure). The scheduler replaces what it needs; nothing in the
+# definition is wrong.
 ROUTINE_STOP_CODES = {
-    "ServiceSchedulerInitiated": "the service scheduler stopped it (scale-in or a deployment)",
+    "ServiceSchedulerInitiated": "the service scheduler stopped it (scale-in, a deployment or a failed health check)",
     "UserInitiated": "StopTask by a user or a pipeline",
     "SpotInterruption": "Fargate Spot reclaimed the capacity (a two-minute notice; the service replaces it)",
     "TerminationNotice": "its container instance or Fargate capacity was being terminated (the service replaces it)",
+    "InfrastructureHealth": "ECS stopped it because the infrastructure under it was unhealthy (the service replaces it)",
 }
+# The same stops told by the reason ECS writes, for events without a stopCode (older agents) or with a code
+# ecsguard does not know yet. Anchored on the text ECS itself generates, never on what an application printed.
+# Load-balancer and container health-check failures are listed too: the task started, and why it was judged
+# unhealthy (grace period, path, security group, a slow start) is not in the event; ECS's service events and the
+# target group's UnHealthyHostCount alarm say more than ecsguard could.
+_ROUTINE_REASONS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern, re.IGNORECASE), why)
+    for pattern, why in (
+        (r"Scaling activity initiated by", "the service scheduler stopped it (scale-in or a deployment)"),
+        (r"(?:Task )?stopped by user\b", "StopTask by a user or a pipeline"),
+        (r"Your Spot Task was interrupted", "Fargate Spot reclaimed the capacity"),
+        (r"Host EC2 \(instance i-[0-9a-f]+\) (?:stopped|terminated)", "its container instance stopped"),
+        (r"Container instance deregistration forced", "its container instance was deregistered"),
+        (r"(?:ECS is )?performing maintenance on the underlying infrastructure|scheduled for retirement",
+         "AWS retired the task's Fargate infrastructure (the service replaces it)"),
+        (r"Task failed (?:ELB|container) health checks",
+         "not diagnosed: a health check failed after the task started (see the service's events)"),
+        (r"(?:deployment )?circuit breaker", "the deployment circuit breaker rolled the deployment back"),
+    )
+)  # fmt: skip
 # essential-container-exited reports a non-zero exit within this long of the task's start (or a task that never
 # reached RUNNING): a crash at start is a configuration problem (command, variables, a dependency it cannot
 # reach); an exit after hours of work is the application's own story and is not reported.
 SOON_AFTER_START = timedelta(minutes=5)
 
-_PULL_ERROR = re.compile(r"CannotPullContainerError", re.IGNORECASE)
-_INIT_ERROR = re.compile(r"ResourceInitializationError", re.IGNORECASE)
+# The error classes ECS (the Fargate agent, the EC2 container agent, the platform) writes at the head of a
+# stoppedReason or a container's reason. Only these are ever named in a message: any other word of the reason
+# text may be an application's own output.
+ECS_ERROR_CLASSES = (
+    "CannotPullContainerError",
+    "ResourceInitializationError",
+    "CannotStartContainerError",
+    "CannotCreateContainerError",
+    "ContainerRuntimeTimeoutError",
+    "DockerTimeoutError",
+    "ContainerRuntimeError",
+    "CannotCreateVolumeError",
+    "CannotInspectContainerError",
+    "CannotStopContainerError",
+    "InternalError",
+    "OutOfMemoryError",
+)
+_CLASS = re.compile(r"\b(" + "|".join(ECS_ERROR_CLASSES) + r")\b", re.IGNORECASE)
+_CANONICAL = {name.lower(): name for name in ECS_ERROR_CLASSES}
+_START_CLASSES = {
+    "CannotStartContainerError",
+    "CannotCreateContainerError",
+    "ContainerRuntimeTimeoutError",
+    "DockerTimeoutError",
+    "ContainerRuntimeError",
+    "CannotCreateVolumeError",
+    "CannotInspectContainerError",
+    "CannotStopContainerError",
+    "InternalError",
+}
 _OOM = re.compile(r"OutOfMemory", re.IGNORECASE)
-_NETWORK = re.compile(
-    r"i/o timeout|timed out|timeout|deadline exceeded|request ?canceled|connection (?:refused|reset)|no route to host"
-    r"|network is unreachable|no such host|dial tcp|check your task network configuration",
+
+# Before a reason is classified, what it names is taken out (images, URLs, ARNs, quoted names): a repository
+# called "auth-denied", a tag "timeout" or a secret "prod/not-found" must not decide the cause. The patterns
+# below then read only the structure of the message ECS wrote.
+_SCRUB_URL = re.compile(r"\b(?:https?|s3)://[^\s\"'<>]+", re.IGNORECASE)
+_SCRUB_ARN = re.compile(r"\barn:aws[a-z-]*:([a-z0-9-]+):[^\s\"',;()<>]*", re.IGNORECASE)
+_SCRUB_QUOTED = re.compile(r"'[^'\n]{0,300}'|\"[^\"\n]{0,300}\"|‘[^’\n]{0,300}’|“[^”\n]{0,300}”")
+_SCRUB_IMAGE = re.compile(
+    r"\b[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)+(?::[0-9]+)?/[\w./-]+(?::[\w][\w.-]*)?(?:@sha256:[0-9a-f]{64})?",
     re.IGNORECASE,
 )
-_RATE_LIMITED = re.compile(r"toomanyrequests|too many requests|rate limit", re.IGNORECASE)
+_SCRUB_NAMED = re.compile(r"\b(pull access denied for|manifest for|repository)\s+(?!does\b|with\b|not\b)[^\s,]+", re.I)
+_SCRUB_DIGEST = re.compile(r"\bsha256:[0-9a-f]{64}\b", re.IGNORECASE)
+
+_NETWORK = re.compile(
+    r"i/o timeout|timed? ?out\b|timeout|deadline exceeded|(?:request|context) cancel+ed|RequestCanceled|RequestError"
+    r"|send request failed|connection (?:refused|reset|issue)|network connection|no route to host"
+    r"|network is unreachable|no such host|server misbehaving|dial tcp|TLS handshake"
+    r"|check your (?:task )?network configuration",
+    re.IGNORECASE,
+)
+_DNS = re.compile(r"no such host|server misbehaving|lookup \S+ on", re.IGNORECASE)
+_RATE_LIMITED = re.compile(r"toomanyrequests|too many requests|rate ?limit|\b429\b", re.IGNORECASE)
+_DISK_FULL = re.compile(r"no space left on device|disk quota exceeded", re.IGNORECASE)
 _PLATFORM = re.compile(
-    r"no matching manifest|descriptor matching platform|does not match the specified platform", re.IGNORECASE
+    r"no matching manifest|descriptor matching platform|no match for platform|does not match the specified platform"
+    r"|cannot be used on this platform|image operating system",
+    re.IGNORECASE,
 )
 _DENIED = re.compile(
-    r"\b403\b|\b401\b|forbidden|access ?denied|denied|unauthori[sz]ed|not authorized|no basic auth credentials",
+    r"not authori[sz]ed to perform|AccessDenied|\b40[13]\b|forbidden|unauthori[sz]ed|no basic auth credentials"
+    r"|authorization token has expired|check that the role has the permissions|access to KMS is not allowed",
     re.IGNORECASE,
 )
+_DENIED_OR_MISSING = re.compile(r"pull access denied|access to the resource is denied|\bdenied\b", re.IGNORECASE)
 _NOT_FOUND = re.compile(
-    r"not found|manifest unknown|name unknown|does not exist|can't find|cannot find|ParameterNotFound"
-    r"|invalid parameters",
+    r"not found|manifest unknown|name unknown|does not exist|doesn't exist|can't find|cannot find|NotFound"
+    r"|check whether the (?:image|secret) exists",
     re.IGNORECASE,
 )
-_LOGGER = re.compile(r"failed to validate logger args|log group|log stream|CreateLogStream", re.IGNORECASE)
-_LOG_GROUP_MISSING = re.compile(r"log group does not exist|ResourceNotFoundException", re.IGNORECASE)
-_REGISTRY_AUTH = re.compile(r"ecr registry auth|GetAuthorizationToken", re.IGNORECASE)
-_SECRETS = re.compile(
-    r"secrets? from (?:asm|ssm)|fetch secret|secrets manager|GetSecretValue|GetParameters|ssm", re.IGNORECASE
+_IMAGE_EXISTS_HINT = re.compile(r"check whether the image exists", re.IGNORECASE)
+# The image layers: ECR serves them from S3 (the manifest was reached, the blobs were not).
+_LAYERS = re.compile(
+    r"failed to copy|httpRead(?:er)?Seeker|\bblobs?\b|\blayers?\b|starport-layer-bucket|\.s3[.-]"
+    r"|error pulling image conf|invalid memory address or nil pointer",
+    re.IGNORECASE,
 )
-_KMS = re.compile(r"\bkms\b|decrypt", re.IGNORECASE)
-_ENV_FILES = re.compile(r"env(?:ironment)? ?files?", re.IGNORECASE)
-_ERROR_CLASS = re.compile(r"\b([A-Z][A-Za-z]{2,60}(?:Error|Exception))\b")
+
+_LOGGER = re.compile(
+    r"logger args|logging driver|log ?stream|log group|CreateLogStream|CreateLogGroup|\blogs:|cloudwatch ?log",
+    re.IGNORECASE,
+)
+_LOG_GROUP_MISSING = re.compile(
+    r"log group does not exist|specified log group|cannot find the Amazon CloudWatch log group|ResourceNotFoundException",
+    re.IGNORECASE,
+)
+_CREATE_GROUP = re.compile(r"CreateLogGroup", re.IGNORECASE)
+_REGISTRY_AUTH = re.compile(
+    r"ecr registry auth|registry auth from (?:Amazon )?ECR|GetAuthorizationToken|registry auth from asm"
+    r"|asm fetching secret|repositoryCredentials|credentialsParameter|private registry",
+    re.IGNORECASE,
+)
+_SECRETS = re.compile(
+    r"secrets? from (?:asm|ssm|secrets manager)|retrieve secrets?|fetch(?:ing)? secrets?|pull (?:the )?secrets? from"
+    r"|secrets ?manager|GetSecretValue|GetParameters?\b|\bssm\b|parameter store|systems manager|json key"
+    r"|<secretsmanager-arn>|<ssm-arn>",
+    re.IGNORECASE,
+)
+_KMS = re.compile(r"\bkms\b|decrypt|ciphertext|customer master key|<kms-arn>", re.IGNORECASE)
+_SECRET_INVALID = re.compile(
+    r"validation error|ValidationException|InvalidRequestException|invalid arn|malformed", re.IGNORECASE
+)
+_SECRET_MISSING = re.compile(
+    _NOT_FOUND.pattern + r"|ParameterNotFound|invalid (?:ssm )?parameters?\b|did not contain json key"
+    r"|staging label|AWSCURRENT",
+    re.IGNORECASE,
+)
+_ENV_FILES = re.compile(r"env(?:ironment)?[ -]?files?|envfile", re.IGNORECASE)
+_S3_MISSING = re.compile(r"NoSuchKey|NoSuchBucket|not found|does not exist", re.IGNORECASE)
+_EFS = re.compile(r"\befs\b|mount\.nfs|\bnfs4?\b|efs-utils|amazon-efs|\bfs-[0-9a-f]{8,17}\b", re.IGNORECASE)
+_ENI = re.compile(r"\bENI\b|network interface|netplugin", re.IGNORECASE)
+_KILLED = re.compile(r"signal: killed|pull command failed", re.IGNORECASE)
+
+# Why a container could not start (CannotStartContainerError and its kin), read from the runtime's structure.
+_START_CAUSES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern, re.IGNORECASE), cause)
+    for pattern, cause in (
+        (r"executable file not found|exec: .{0,80}no such file or directory|no such file or directory",
+         "command-not-found"),
+        (r"permission denied", "command-not-executable"),
+        (r"unable to find user|no matching entries in passwd|no users found", "user-not-found"),
+        (r"port is already allocated|address already in use", "port-in-use"),
+        (r"no space left on device", "disk-full"),
+        (r"\bmount\b|bind source path does not exist|not a directory", "mount"),
+    )
+)  # fmt: skip
 
 # What a common exit code means (Linux; 128 + N is "killed by signal N").
 EXIT_CODES = {
@@ -98,18 +217,89 @@ EXIT_CODES = {
     139: "a segmentation fault (SIGSEGV)",
     143: "terminated (SIGTERM)",
 }
+# Exit codes of a container that ECS itself stopped (SIGTERM, then SIGKILL after stopTimeout) because another
+# essential container had exited: consequences of the stop, not its cause.
+_STOPPED_BY_ECS = (137, 143)
+
+
+def error_kind(text: str | None) -> str | None:
+    """pull | init | start | oom | None: what the first ECS error class of a reason says happened.
+
+    Fargate writes ``CannotStartContainerError: ResourceInitializationError: ...`` for a container whose process
+    could not be created (the first class decides: a start failure); a logging driver that cannot start is an
+    initialization failure, whatever class carries it (on EC2 the Docker daemon reports a missing log group as
+    ``CannotStartContainerError: ... failed to initialize logging driver``).
+    """
+    if not text:
+        return None
+    match = _CLASS.search(text)
+    if match is None:
+        return None
+    first = _CANONICAL[match.group(1).lower()]
+    if first == "CannotPullContainerError":
+        return "pull"
+    if first == "OutOfMemoryError":
+        return "oom"
+    if first == "InternalError":
+        return "start"
+    if first == "ResourceInitializationError" or _LOGGER.search(scrub(text)):
+        return "init"
+    return "start"
+
+
+def _error_classes(texts: list[str]) -> bool:
+    return any(_CLASS.search(t) for t in texts)
+
+
+def _stopped_by_ecs(container: StoppedContainer) -> bool:
+    return container.exit_code in _STOPPED_BY_ECS and not (container.reason and _OOM.search(container.reason))
 
 
 def routine_stop(stopped: StoppedTask) -> str | None:
-    """Why this stop needs no message (None when it may): a routine stop code, or every container exited 0."""
+    """Why this stop needs no message (None when it may): a routine stop code or reason, or the task's work done.
+
+    The task's work is done when every container exited 0, or some exited 0 and the rest were stopped by ECS as a
+    consequence (SIGTERM 143, or SIGKILL 137 after stopTimeout, with no OutOfMemoryError): a batch job whose
+    essential container finished, and its sidecars (an X-Ray daemon, Envoy, a FireLens router) stopped with it.
+    """
     if stopped.stop_code in ROUTINE_STOP_CODES:
         return f"routine stop ({stopped.stop_code}): {ROUTINE_STOP_CODES[stopped.stop_code]}"
     texts = [stopped.stopped_reason or ""] + [c.reason or "" for c in stopped.containers]
-    failed = any(c.exit_code not in (None, 0) for c in stopped.containers)
-    if stopped.containers and not failed and not any(_ERROR_CLASS.search(t) or _OOM.search(t) for t in texts):
-        if all(c.exit_code == 0 for c in stopped.containers):
-            return "routine stop: every container exited 0 (the task's work was done)"
+    # A stop code decides; without one, the reason ECS wrote does, unless a container's reason shows an error.
+    evidence = [c.reason for c in stopped.containers if c.reason and (_CLASS.search(c.reason) or _OOM.search(c.reason))]
+    if (
+        stopped.stop_code not in ("TaskFailedToStart", "EssentialContainerExited")
+        and stopped.stopped_reason
+        and not (evidence)
+    ):
+        for pattern, why in _ROUTINE_REASONS:
+            if pattern.match(stopped.stopped_reason.strip()):
+                return f"routine stop: {why}"
+    if not stopped.containers or _error_classes(texts) or any(_OOM.search(t) for t in texts):
+        return None
+    exits = [c for c in stopped.containers if c.exit_code is not None]
+    if exits and all(c.exit_code == 0 or _stopped_by_ecs(c) for c in exits) and any(c.exit_code == 0 for c in exits):
+        return "routine stop: the essential container exited 0 (the task's work was done)"
     return None
+
+
+def scrub(text: str, images: tuple[str, ...] = ()) -> str:
+    """The reason with what it names replaced by placeholders (for classification; never shown either)."""
+    for image in sorted({i for i in images if i}, key=len, reverse=True):
+        text = text.replace(image, "<image>")
+    text = _SCRUB_URL.sub("<url>", text)
+    text = _SCRUB_ARN.sub(lambda m: f"<{m.group(1).lower()}-arn>", text)
+    text = _SCRUB_IMAGE.sub("<image>", text)
+    text = _SCRUB_NAMED.sub(lambda m: f"{m.group(1)} <image>", text)
+    text = _SCRUB_DIGEST.sub("<digest>", text)
+    return _SCRUB_QUOTED.sub("<name>", text)
+
+
+def _images(task_definition: TaskDefinition | None, stopped: StoppedTask) -> tuple[str, ...]:
+    found = [c.image for c in stopped.containers if c.image]
+    if task_definition is not None:
+        found += [c.image for c in task_definition.containers if c.image]
+    return tuple(found)
 
 
 def needs_service_network(stopped: StoppedTask) -> bool:
@@ -117,7 +307,14 @@ def needs_service_network(stopped: StoppedTask) -> bool:
     if routine_stop(stopped) or not stopped.subnets or not stopped.service:
         return False
     texts = [stopped.stopped_reason or ""] + [c.reason or "" for c in stopped.containers]
-    return any((_PULL_ERROR.search(t) or _INIT_ERROR.search(t)) and _NETWORK.search(t) for t in texts)
+    images = _images(None, stopped)
+    for text in texts:
+        kind = error_kind(text)
+        if kind == "pull" and pull_cause(scrub(text, images)) == "network":
+            return True
+        if kind == "init" and _NETWORK.search(scrub(text, images)):
+            return True
+    return False
 
 
 def _task_id(stopped: StoppedTask) -> str:
@@ -141,48 +338,63 @@ def _essential(container: Container | None) -> bool:
     return container is None or container.essential is not False
 
 
+# An image reference with a user:password@ prefix is not a valid reference, but a definition may hold one: never
+# shown.
+_USERINFO = re.compile(r"^[^/@]*:[^/@]*@")
+
+
 def _image(stopped: StoppedContainer | None, container: Container | None) -> str | None:
     # What ECS tried to pull (the event's image), else what the definition names.
     for image in ((stopped.image if stopped else None), (container.image if container else None)):
-        if image and not templated(image):
+        if image and not templated(image) and not _USERINFO.match(image):
             return image
     return None
 
 
 def _error_class(text: str, default: str) -> str:
-    match = _ERROR_CLASS.search(text)
-    return match.group(1) if match else default
+    """The first ECS error class the reason names (only a known one is ever shown), else ``default``."""
+    match = _CLASS.search(text)
+    return _CANONICAL[match.group(1).lower()] if match else default
 
 
 @dataclass(frozen=True, slots=True)
 class _Failure:
-    """A container (or the task) that failed with one error, and the text that says how (never shown)."""
+    """A container (or the task) that failed with one error, and the text that says how (never shown).
+
+    ``text`` is the reason with what it names taken out (:func:`scrub`); ``raw`` the reason itself, only ever
+    searched for the references the *definition* names (a secret's valueFrom, a repositoryCredentials ARN).
+    """
 
     name: str | None  # None: the task's stoppedReason names no container of the event
     text: str
+    raw: str
     stopped: StoppedContainer | None
     container: Container | None
 
 
-def _failures(task_definition: TaskDefinition, stopped: StoppedTask, error: re.Pattern[str]) -> list[_Failure]:
-    """Containers whose reason carries ``error``; else the task's stoppedReason, on the container it names."""
+def _failures(task_definition: TaskDefinition, stopped: StoppedTask, kind: str) -> list[_Failure]:
+    """Containers whose reason is an error of ``kind``; else the task's stoppedReason, on the container it names."""
+    images = _images(task_definition, stopped)
     found = [
-        _Failure(c.name, c.reason or "", c, _definition_container(task_definition, c.name))
+        _Failure(
+            c.name, scrub(c.reason or "", images), c.reason or "", c, _definition_container(task_definition, c.name)
+        )
         for c in stopped.containers
-        if c.reason and error.search(c.reason)
+        if error_kind(c.reason) == kind
     ]
-    if found or not (stopped.stopped_reason and error.search(stopped.stopped_reason)):
+    if found or error_kind(stopped.stopped_reason) != kind:
         return found
-    text = stopped.stopped_reason
+    raw = stopped.stopped_reason or ""
+    text = scrub(raw, images)
     # The task-level reason quotes the image it could not pull (or nothing): attribute it to that container.
     for container in task_definition.containers:
-        if container.image and container.image in text:
+        if container.image and container.image in raw:
             event = next((c for c in stopped.containers if c.name == container.name), None)
-            return [_Failure(container.name, text, event, container)]
+            return [_Failure(container.name, text, raw, event, container)]
     for event in stopped.containers:
-        if event.image and event.image in text:
-            return [_Failure(event.name, text, event, _definition_container(task_definition, event.name))]
-    return [_Failure(None, text, None, None)]
+        if event.image and event.image in raw:
+            return [_Failure(event.name, text, raw, event, _definition_container(task_definition, event.name))]
+    return [_Failure(None, text, raw, None, None)]
 
 
 def _who(failure: _Failure) -> str:
@@ -201,17 +413,31 @@ def _subnets(stopped: StoppedTask) -> str:
 
 
 def pull_cause(text: str) -> str:
-    """network | rate-limited | platform | access-denied | not-found | other, for a CannotPullContainerError."""
+    """network | rate-limited | disk-full | platform | access-denied | not-found | other, for a
+    CannotPullContainerError whose reason was :func:`scrub`-bed.
+
+    Older agents wrap Docker's words (``pull access denied for x, repository does not exist or may require 'docker
+    login'``: private or missing), newer ones say which (``Check that the role has the permissions``, ``Check
+    whether the image exists``, ``There is a connection issue between the task and the registry``).
+    """
     if _RATE_LIMITED.search(text):
         return "rate-limited"
+    if _DISK_FULL.search(text):
+        return "disk-full"
     if _PLATFORM.search(text):
         return "platform"
+    if _IMAGE_EXISTS_HINT.search(text):
+        return "not-found"
     if _DENIED.search(text):
+        return "access-denied"
+    if _NETWORK.search(text):
+        return "network"
+    if _DENIED_OR_MISSING.search(text):
         return "access-denied"
     if _NOT_FOUND.search(text):
         return "not-found"
-    if _NETWORK.search(text):
-        return "network"
+    if _LAYERS.search(text):
+        return "network"  # the runtime panicked reading layers: the S3 path (AWS's page: security group, route)
     return "other"
 
 
@@ -250,7 +476,7 @@ def image_pull_failed(task_definition: TaskDefinition, context: CheckContext) ->
     stopped = context.stopped
     if stopped is None or routine_stop(stopped):
         return
-    for failure in _failures(task_definition, stopped, _PULL_ERROR):
+    for failure in _failures(task_definition, stopped, "pull"):
         cause = pull_cause(failure.text)
         image = _image(failure.stopped, failure.container)
         ref = parse_image(image)
@@ -290,6 +516,12 @@ def _pull_explanation(
             f"{ref.registry if ref else 'its registry'}. The tag was never pushed, has a typo, or was removed (an ECR "
             "lifecycle policy expires old images)."
         )
+        if "@sha256:" in failure.raw and not (ref and ref.digest):
+            message += (
+                " ECS pins a service's tag to the digest it resolved at the deployment: that digest is gone (the tag "
+                "was pushed again and the old image deleted), so every new task of this deployment fails until a "
+                "new deployment resolves the tag again."
+            )
         confirmation = _ecr_confirmation(context, ref)
         if confirmation:
             message += " " + confirmation
@@ -308,6 +540,29 @@ def _pull_explanation(
         return message, fix, extra
     if cause == "access-denied":
         return _pull_denied(task_definition, stopped, failure, ref, head, region)
+    if cause == "disk-full":
+        if _on_fargate(stopped, task_definition):
+            size = (task_definition.raw.get("ephemeralStorage") or {}).get("sizeInGiB") if task_definition.raw else None
+            message = (
+                f"{head} (CannotPullContainerError: no space left on device): the task's ephemeral storage "
+                f"({size or 20} GiB) cannot hold the image's layers unpacked."
+            )
+            fix = (
+                'Raise the definition\'s "ephemeralStorage": {"sizeInGiB": ...} (21 to 200 GiB on Fargate), or make '
+                f"{reference} smaller (a slimmer base image, a multi-stage build); register the revision and update "
+                "the service to it."
+            )
+        else:
+            message = (
+                f"{head} (CannotPullContainerError: no space left on device): the container instance's Docker "
+                "storage is full (images and the logs of other containers fill the volume)."
+            )
+            fix = (
+                "Free the instance's disk (docker system prune, or replace the instance), give the launch template a "
+                "larger volume, lower ECS_IMAGE_CLEANUP_INTERVAL / ECS_IMAGE_MINIMUM_CLEANUP_AGE so the agent "
+                'removes unused images sooner, and cap json-file logs with "max-size" or use awslogs.'
+            )
+        return message, fix, extra
     if cause == "rate-limited":
         message = (
             f"{head} (CannotPullContainerError: too many requests): the registry refused the pull because of its rate "
@@ -376,11 +631,23 @@ def _pull_denied(
             )
             return message, fix, {"execution_role": None}
         other_account = bool(task_definition.arn) and f":{ref.ecr_account}:" not in (task_definition.arn or "")
+        explicit = bool(_DENIED.search(failure.text))
+        on_ec2 = not _on_fargate(stopped, task_definition)
         message = (
             f"{head} (CannotPullContainerError: access denied): the execution role {role} may not pull {reference}, "
             "or the repository's policy refuses it"
-            + (" (the repository is in another account: its policy must allow the role)." if other_account else ".")
+            + (" (the repository is in another account: its policy must allow the role)" if other_account else "")
+            + (
+                "."
+                if explicit
+                else "; or the repository or tag does not exist (Docker reports both as 'pull access denied')."
+            )
         )
+        if on_ec2:
+            message += (
+                " On EC2 the agent pulls with the execution role the definition names, else with the container "
+                "instance role."
+            )
         fix = (
             f'Allow the execution role {role} ecr:GetAuthorizationToken on "*" and ecr:BatchGetImage and '
             f"ecr:GetDownloadUrlForLayer on {repository} (the AWS managed policy AmazonECSTaskExecutionRolePolicy "
@@ -428,6 +695,17 @@ def _pull_network(
     fargate = _on_fargate(stopped, task_definition)
     message = f"{head} (CannotPullContainerError: the pull timed out): the task has no network path to {registry}."
     ecr_region = ref.ecr_region if ref and ref.is_ecr else None
+    if _DNS.search(failure.text):
+        message += (
+            " The registry's name did not resolve: the VPC needs enableDnsSupport and enableDnsHostnames, and interface "
+            "endpoints need private DNS on."
+        )
+    elif ecr_region and _LAYERS.search(failure.raw):
+        message += (
+            f" ECR answered, but the image layers, which ECR serves from Amazon S3, could not be downloaded: the "
+            f"subnet's route table needs the S3 gateway endpoint com.amazonaws.{ecr_region}.s3 (or a NAT route), and "
+            "the security groups must allow outbound TCP 443 to S3."
+        )
     if fargate:
         where = f"On Fargate the pull goes out of the task's own network interface in {_subnets(stopped)}"
     else:
@@ -435,9 +713,10 @@ def _pull_network(
             "On EC2 the container instance pulls the image: the instance's subnet and security group decide, "
             "not the task's"
         )
+    public = "assignPublicIp ENABLED" if fargate else "a public IP on the instance"
     if ecr_region:
         paths = (
-            "a public subnet (a 0.0.0.0/0 route to an internet gateway) with assignPublicIp ENABLED, a 0.0.0.0/0 "
+            f"a public subnet (a 0.0.0.0/0 route to an internet gateway) with {public}, a 0.0.0.0/0 "
             f"route to a NAT gateway, or the interface endpoints com.amazonaws.{ecr_region}.ecr.api and "
             f"com.amazonaws.{ecr_region}.ecr.dkr (private DNS on, their security group allowing TCP 443 from the "
             f"task) plus the S3 gateway endpoint com.amazonaws.{ecr_region}.s3 on the subnet's route table (ECR "
@@ -445,7 +724,7 @@ def _pull_network(
         )
     else:
         paths = (
-            f"a public subnet (a 0.0.0.0/0 route to an internet gateway) with assignPublicIp ENABLED, or a 0.0.0.0/0 "
+            f"a public subnet (a 0.0.0.0/0 route to an internet gateway) with {public}, or a 0.0.0.0/0 "
             f"route to a NAT gateway: no VPC endpoint reaches {registry} (an ECR pull-through cache rule would make "
             "it an ECR image)"
         )
@@ -465,8 +744,13 @@ def _pull_network(
             if ecr_region
             else ""
         )
-        + "a NAT gateway route, or run the service in a public subnet with "
-        '"assignPublicIp": "ENABLED" in its awsvpcConfiguration; allow outbound TCP 443 in the security groups. '
+        + (
+            'a NAT gateway route, or run the service in a public subnet with "assignPublicIp": "ENABLED" in its '
+            "awsvpcConfiguration; "
+            if fargate
+            else "a NAT gateway route, or public IPs on the container instances in a public subnet; "
+        )
+        + "allow outbound TCP 443 in the security groups. "
         f"ecsguard's launch check registry-unreachable checks this path when the service is created or updated "
         f"(region {region}, image {reference})."
     )
@@ -523,31 +807,54 @@ def _network_verdict(
 # ------------------------------------------------------------------------------------------- task-init-failed
 
 
-def init_cause(text: str, task_definition: TaskDefinition) -> str:
-    """log-group | log-access-denied | log-network | registry-auth-denied | registry-auth-network |
-    secrets-kms | secrets-access-denied | secrets-not-found | secrets-network | env-files | network | other."""
+def init_cause(text: str, task_definition: TaskDefinition, raw: str | None = None) -> str:
+    """What a ResourceInitializationError (or a logging driver that could not start) was about, from its
+    :func:`scrub`-bed text (``raw``: the reason itself, searched only for the definition's repositoryCredentials).
+
+    log-group | log-group-or-network | log-create-denied | log-access-denied | log-network | log-config |
+    registry-auth-denied | registry-auth-network | secrets-kms | secrets-access-denied | secrets-invalid |
+    secrets-not-found | secrets-network | secrets-other | env-files-denied | env-files-missing | env-files-network |
+    efs | eni | network | other.
+    """
     if _LOGGER.search(text):
         if _LOG_GROUP_MISSING.search(text):
-            return "log-group"
+            # Newer Fargate agents say "cannot find the log group ... There is a connection issue": either.
+            return "log-group-or-network" if _NETWORK.search(text) else "log-group"
         if _DENIED.search(text):
-            return "log-access-denied"
-        return "log-network" if _NETWORK.search(text) else "other"
+            return "log-create-denied" if _CREATE_GROUP.search(text) else "log-access-denied"
+        if _NETWORK.search(text) or _KILLED.search(text):
+            return "log-network"
+        return "log-config"
     credentials = {c.repository_credentials for c in task_definition.containers if c.repository_credentials}
-    if _REGISTRY_AUTH.search(text) or any(arn in text for arn in credentials):
-        return "registry-auth-network" if _NETWORK.search(text) and not _DENIED.search(text) else "registry-auth-denied"
+    if _REGISTRY_AUTH.search(text) or any(arn in (raw or "") for arn in credentials):
+        if _DENIED.search(text) or _SECRET_MISSING.search(text):
+            return "registry-auth-denied"
+        return "registry-auth-network" if _NETWORK.search(text) or _KILLED.search(text) else "registry-auth-denied"
     if _SECRETS.search(text):
+        if _NETWORK.search(text) and not (_DENIED.search(text) or _SECRET_MISSING.search(text)):
+            return "secrets-network"
         if _KMS.search(text):
             return "secrets-kms"
         if _DENIED.search(text):
             return "secrets-access-denied"
-        if _NOT_FOUND.search(text):
+        if _SECRET_INVALID.search(text):
+            return "secrets-invalid"
+        if _SECRET_MISSING.search(text):
             return "secrets-not-found"
-        if _NETWORK.search(text):
+        if _KILLED.search(text):
             return "secrets-network"
-        return "other"
+        return "secrets-other"
     if _ENV_FILES.search(text):
-        return "env-files"
-    if _NETWORK.search(text):
+        if _DENIED.search(text):
+            return "env-files-denied"
+        if _NETWORK.search(text):
+            return "env-files-network"
+        return "env-files-missing" if _S3_MISSING.search(text) else "env-files-denied"
+    if _EFS.search(text):
+        return "efs"
+    if _ENI.search(text):
+        return "eni"
+    if _NETWORK.search(text) or _KILLED.search(text):
         return "network"
     return "other"
 
@@ -599,24 +906,79 @@ def task_init_failed(task_definition: TaskDefinition, context: CheckContext) -> 
     stopped = context.stopped
     if stopped is None or routine_stop(stopped):
         return
-    failures = _failures(task_definition, stopped, _INIT_ERROR)
+    failures = _failures(task_definition, stopped, "init")
     if not failures:
+        yield from _failed_to_start(task_definition, context, stopped)
         return
     # One task-level error: ECS reports it on the task (and sometimes repeats it on each container).
     failure = failures[0]
-    cause = init_cause(failure.text, task_definition)
-    head = f"Task {_task_id(stopped)} never started: ECS could not prepare it (ResourceInitializationError)"
+    cause = init_cause(failure.text, task_definition, failure.raw)
+    error = _error_class(failure.raw, "ResourceInitializationError")
+    head = f"Task {_task_id(stopped)} never started: ECS could not prepare it ({error})"
+    if cause == "log-group-or-network":
+        # "cannot find the log group ... connection issue": the group is missing, or CloudWatch Logs unreachable.
+        if missing_log_groups(task_definition, context) or context.facts is None:
+            yield from _init_log_group(task_definition, context, stopped, head, maybe_network=True)
+            return
+        cause = "log-network"
     if cause == "log-group":
         yield from _init_log_group(task_definition, context, stopped, head)
         return
     message, fix, extra = _init_explanation(task_definition, context, stopped, failure, cause, head)
-    yield task_init_failed.finding(context, message, container=failure.name, remediation=fix, cause=cause, **extra)
+    severity = "medium" if cause == "eni" else None
+    yield task_init_failed.finding(
+        context, message, container=failure.name, remediation=fix, cause=cause, severity=severity, **extra
+    )
+
+
+_ENI_TIMEOUT = re.compile(r"network interface provisioning|waiting for network interface|ENI", re.IGNORECASE)
+
+
+def _failed_to_start(task_definition: TaskDefinition, context: CheckContext, stopped: StoppedTask) -> Iterator[Finding]:
+    """TaskFailedToStart with no error class another check reads (such as ``Timeout waiting for network interface
+    provisioning to complete.``): a task that cannot start is never passed over in silence."""
+    if stopped.stop_code != "TaskFailedToStart":
+        return
+    texts = [stopped.stopped_reason or ""] + [c.reason or "" for c in stopped.containers]
+    if any(error_kind(t) for t in texts):
+        return  # image-pull-failed, essential-container-exited (a start error) or oom-killed say it
+    head = f"Task {_task_id(stopped)} never started (TaskFailedToStart)"
+    if _ENI_TIMEOUT.search(scrub(stopped.stopped_reason or "")):
+        message = f"{head}: ECS could not attach its elastic network interface in {_subnets(stopped)} in time (awsvpc)."
+        fix = (
+            "Usually transient (the service retries). If it repeats: check that the subnets have free IPv4 addresses, "
+            "that the account's network interface quota is not reached, and on EC2 that the instance type has ENIs "
+            "to spare (or turn on awsvpcTrunking)."
+        )
+        cause = "eni"
+    else:
+        message = (
+            f"{head}: ECS gave no error class ecsguard reads; the full reason is on the stopped task (ECS console, "
+            "Tasks, Stopped, or aws ecs describe-tasks within an hour)."
+        )
+        fix = (
+            "Read the stopped reason, then check in order: the images and the execution role, the log group, the "
+            "secrets, the subnets' path to ECR, CloudWatch Logs and Secrets Manager or SSM."
+        )
+        cause = "failed-to-start"
+    yield task_init_failed.finding(context, message, remediation=fix, cause=cause, severity="medium")
 
 
 def _init_log_group(
-    task_definition: TaskDefinition, context: CheckContext, stopped: StoppedTask, head: str
+    task_definition: TaskDefinition,
+    context: CheckContext,
+    stopped: StoppedTask,
+    head: str,
+    *,
+    maybe_network: bool = False,
 ) -> Iterator[Finding]:
     missing = missing_log_groups(task_definition, context)
+    unsure = (
+        " ECS's words also allow that the task could not reach CloudWatch Logs: if the group exists, give the subnet "
+        "the interface endpoint com.amazonaws.<region>.logs, a NAT route or a public IP."
+        if maybe_network
+        else ""
+    )
     if not missing:
         yield task_init_failed.finding(
             context,
@@ -641,7 +1003,7 @@ def _init_log_group(
         yield task_init_failed.finding(
             context,
             f"{head}: container '{container}' sends its logs to log group '{group}' in {region}, which does not "
-            "exist, and awslogs-create-group is not set.",
+            "exist, and awslogs-create-group is not set." + unsure.replace("<region>", region),
             container=container,
             field="logConfiguration.options.awslogs-group",
             remediation=(
@@ -683,7 +1045,7 @@ def _init_explanation(
     region = _region_of(task_definition, context) or "<region>"
     extra: dict[str, Any] = {}
     if cause.startswith("secrets"):
-        named = _named_secrets(task_definition, failure.text)
+        named = _named_secrets(task_definition, failure.raw)
         count = sum(len(c.secrets) for c in task_definition.containers)
         which = (
             "secret " + ", ".join(f"{value_from} (container '{name}')" for name, value_from in named)
@@ -705,7 +1067,25 @@ def _init_explanation(
             fix = (
                 "Create the secret or parameter, or correct the valueFrom: a Secrets Manager ARN (with its random "
                 "six-character suffix, or a partial ARN without it) or an SSM parameter name or ARN in this region "
-                f"({region}); a JSON key (:key::) must exist in the secret's value."
+                f"({region}); a JSON key (:key::) must exist in the secret's value, and a secret created without a "
+                "value has no AWSCURRENT version to read."
+            )
+        elif cause == "secrets-invalid":
+            message = f"{head}: the valueFrom of {which} is not a reference Secrets Manager or SSM accepts."
+            fix = (
+                "Write valueFrom as a Secrets Manager ARN, optionally followed by :json-key:version-stage:version-id "
+                "(leave unused parts empty, e.g. arn:...:secret:name-AbCdEf:password::), or as an SSM parameter name "
+                "or ARN; register the revision and update the service to it."
+            )
+        elif cause == "secrets-other":
+            message = (
+                f"{head}: ECS could not fetch {which} for the task, and its words do not say whether the role, the "
+                "reference or the network failed."
+            )
+            fix = (
+                f"Check in order: {role_words} may read each valueFrom (secretsmanager:GetSecretValue or "
+                "ssm:GetParameters, kms:Decrypt for a customer managed key); each secret or parameter exists in "
+                f"{region}; the subnet reaches Secrets Manager or SSM (endpoint, NAT or public IP)."
             )
         elif cause == "secrets-kms":
             message = f"{head}: {which} is encrypted with a KMS key {role_words} may not use (kms:Decrypt)."
@@ -755,38 +1135,104 @@ def _init_explanation(
             )
         extra["credentials"] = credentials
         return message, fix, extra
+    groups = sorted(
+        {
+            destination[1]
+            for c in task_definition.containers
+            if (destination := awslogs_destination(c, _region_of(task_definition, context)))
+        }
+    )
+    named_groups = f" ({', '.join(groups)})" if groups else ""
     if cause == "log-access-denied":
-        message = f"{head}: {role_words} may not create the task's log stream (logs:CreateLogStream)."
+        message = f"{head}: {role_words} may not write to the awslogs log group{named_groups} (logs:CreateLogStream)."
         fix = (
             f"Allow {role_words} logs:CreateLogStream and logs:PutLogEvents on the awslogs log group "
             "(AmazonECSTaskExecutionRolePolicy grants them)."
+            if role
+            else 'Add "executionRoleArn" to the definition: the awslogs driver writes with the execution role.'
+        )
+        return message, fix, extra
+    if cause == "log-create-denied":
+        message = (
+            f"{head}: awslogs-create-group is set, and {role_words} may not create the log group{named_groups} "
+            "(logs:CreateLogGroup)."
+        )
+        fix = (
+            f"Allow {role_words} logs:CreateLogGroup (AmazonECSTaskExecutionRolePolicy does not grant it), or create "
+            'the group yourself and drop "awslogs-create-group".'
+        )
+        return message, fix, extra
+    if cause == "log-config":
+        message = (
+            f"{head}: the awslogs driver rejected its options{named_groups} (a missing or wrong awslogs-region, "
+            "awslogs-group or awslogs-stream-prefix)."
+        )
+        fix = (
+            'Give every awslogs container "awslogs-group", "awslogs-region" (the region of the group) and, on '
+            'Fargate, "awslogs-stream-prefix"; placeholders must be filled in before the definition is registered.'
         )
         return message, fix, extra
     if cause in {"log-network", "network"}:
         service = "CloudWatch Logs" if cause == "log-network" else "an AWS service it needs to start"
         endpoint = f"com.amazonaws.{region}.logs" if cause == "log-network" else "the service's interface endpoint"
         message = f"{head}: the task could not reach {service} from {_subnets(stopped)} (a timeout)."
+        if cause == "network":
+            message = (
+                f"{head}: fetching what the task needs to start (secrets, registry authorization) timed out or was "
+                f"killed in {_subnets(stopped)}: the task cannot reach the AWS services from its subnet."
+            )
+            endpoint = (
+                f"com.amazonaws.{region}.ecr.api, .ecr.dkr, .secretsmanager or .ssm (whichever the definition uses)"
+            )
         fix = (
             f"Give the subnet a path: the interface endpoint {endpoint} (private DNS on, TCP 443 allowed from the task), "
             "a NAT gateway route, or a public subnet with assignPublicIp ENABLED."
         )
         return message, fix, extra
-    if cause == "env-files":
+    if cause.startswith("env-files"):
         files = sorted({f for c in task_definition.containers for f in c.environment_files})
-        message = (
-            f"{head}: ECS could not download the environmentFiles"
-            + (f" ({', '.join(files)})" if files else "")
-            + f" with {role_words}."
-        )
-        fix = (
-            f"Allow {role_words} s3:GetObject on each file and s3:GetBucketLocation on its bucket, check that the "
-            "objects exist, and that the task can reach S3 (the S3 gateway endpoint, a NAT or a public IP)."
-        )
+        shown = f" ({', '.join(files)})" if files else ""
         extra["environment_files"] = files
+        if cause == "env-files-network":
+            message = f"{head}: downloading the environmentFiles{shown} from S3 timed out in {_subnets(stopped)}."
+            fix = (
+                f"Give the subnet a path to S3: the gateway endpoint com.amazonaws.{region}.s3 on its route table, a "
+                "NAT gateway route, or a public subnet with assignPublicIp ENABLED."
+            )
+        elif cause == "env-files-missing":
+            message = f"{head}: an environmentFiles object{shown} does not exist in S3."
+            fix = 'Upload the file, or correct its "value" (arn:aws:s3:::bucket/key, a .env file) in the definition.'
+        else:
+            message = f"{head}: {role_words} may not download the environmentFiles{shown}."
+            fix = (
+                f"Allow {role_words} s3:GetObject on each file and s3:GetBucketLocation on its bucket (and kms:Decrypt "
+                "for a bucket encrypted with a customer managed key)."
+            )
+        return message, fix, extra
+    if cause == "efs":
+        volumes = [
+            v.get("name")
+            for v in (task_definition.raw.get("volumes") or [])
+            if isinstance(v, Mapping) and v.get("efsVolumeConfiguration")
+        ]
+        shown = f" ({', '.join(str(v) for v in volumes if v)})" if volumes else ""
+        message = f"{head}: ECS could not mount the task's EFS volume{shown}."
+        fix = (
+            "Check that the file system has a mount target in the task's Availability Zone and subnet, that the mount "
+            "target's security group allows NFS (TCP 2049) from the task, that the VPC has DNS hostnames on, and, with "
+            "IAM authorization or an access point, that the task role may mount it (elasticfilesystem:ClientMount)."
+        )
+        return message, fix, extra
+    if cause == "eni":
+        message = f"{head}: ECS could not set up the task's network interface in {_subnets(stopped)}."
+        fix = (
+            "Usually transient (the service retries). If it repeats: the subnets need free IPv4 addresses, and the "
+            "account's network interface quota must not be reached."
+        )
         return message, fix, extra
     message = (
-        f"{head} ({_error_class(failure.text, 'ResourceInitializationError')}). ECS did not say why in words "
-        "ecsguard knows; the full reason is on the stopped task in the ECS console (Tasks, Stopped)."
+        f"{head}. ECS's words do not say which resource failed in a way ecsguard reads; the full reason is on the "
+        "stopped task (ECS console, Tasks, Stopped)."
     )
     return message, task_init_failed.remediation, extra
 
@@ -972,19 +1418,24 @@ def _duration(delta: timedelta) -> str:
 
 @check(
     id="essential-container-exited",
-    title="Task stopped: an essential container exited with an error soon after it started",
+    title="Task stopped: an essential container could not start, or exited with an error soon after it started",
     severity="info",
     mistake=7,
     rationale=(
-        "An essential container that exits non-zero stops its task; one that does so within five minutes of the task "
-        "starting (or before the task ever ran) usually fails at start: a wrong command or entryPoint (127: not "
-        "found, 126: not executable), a missing environment variable or secret, a dependency it cannot reach, too "
-        "little CPU or memory to boot. Informational: only the application's log says why, and a crash after long "
-        "work is the application's own story."
+        "An essential container that cannot start (CannotStartContainerError, CannotCreateContainerError, "
+        "ContainerRuntimeTimeoutError, CannotCreateVolumeError) stops its task before it runs, and a service retries "
+        "it forever: a command or entryPoint that is not in the image, a user the image does not have, a host port "
+        "already taken on EC2, a full disk. Those findings are high (medium for a start that timed out; info for "
+        "InternalError and the runtime's own faults, which nothing in the definition causes). An essential container "
+        "that exits non-zero within five minutes of the task starting usually fails at start too (127: not found, "
+        "126: not executable, a missing variable or secret, a dependency it cannot reach): informational, as only "
+        "the application's log says why, and a crash after long work is the application's own story. Containers "
+        "that ECS stopped because another essential container had exited (SIGTERM 143, SIGKILL 137 without "
+        "OutOfMemoryError) are consequences and are not reported."
     ),
     remediation=(
         "Read the container's last log lines (its awslogs group and stream, or the FireLens destination), fix the "
-        "command, the variables or the dependency, register the revision and update the service."
+        "command, the user, the variables or the dependency, register the revision and update the service."
     ),
     docs=DOCS_STOPPED,
     scope="stopped",
@@ -993,17 +1444,26 @@ def essential_container_exited(task_definition: TaskDefinition, context: CheckCo
     stopped = context.stopped
     if stopped is None or routine_stop(stopped):
         return
-    if stopped.stop_code not in (None, "EssentialContainerExited"):
+    started = False
+    for failure in _failures(task_definition, stopped, "start"):
+        if failure.container is not None and not _essential(failure.container):
+            continue
+        started = True
+        yield _start_finding(task_definition, context, stopped, failure)
+    if started or stopped.stop_code not in (None, "EssentialContainerExited"):
         return  # TaskFailedToStart is image-pull-failed / task-init-failed; routine codes are routine
     ran = _ran_for(stopped)
     if stopped.started_at and ran is not None and ran > SOON_AFTER_START:
         return
+    causes_of_stop = [
+        c for c in stopped.containers if c.exit_code is not None and not _stopped_by_ecs(c) and not error_kind(c.reason)
+    ]
     for event in stopped.containers:
         container = _definition_container(task_definition, event.name)
-        if not _essential(container) or event.exit_code in (None, 0):
-            continue
-        if event.reason and _OOM.search(event.reason):
-            continue  # oom-killed
+        if not _essential(container) or event.exit_code in (None, 0) or error_kind(event.reason):
+            continue  # error_kind: oom-killed, or a start/pull/init error another check reports
+        if _stopped_by_ecs(event) and causes_of_stop:
+            continue  # ECS stopped it because another container exited first
         meaning = EXIT_CODES.get(event.exit_code) or (
             f"killed by signal {event.exit_code - 128}" if 128 < event.exit_code < 160 else "an application error"
         )
@@ -1012,28 +1472,118 @@ def essential_container_exited(task_definition: TaskDefinition, context: CheckCo
             if stopped.started_at and ran is not None
             else "before the task ran"
         )
-        destination = awslogs_destination(container, _region_of(task_definition, context)) if container else None
-        logs = (
-            f" Its output is in log group '{destination[1]}' ({destination[0]})"
-            + (
-                f", stream {container.log_configuration.options['awslogs-stream-prefix']}/{event.name}/"
-                f"{_task_id(stopped)}."
-                if container
-                and container.log_configuration
-                and container.log_configuration.options.get("awslogs-stream-prefix")
-                else "."
-            )
-            if destination
-            else ""
-        )
         yield essential_container_exited.finding(
             context,
             f"Essential container '{event.name}' exited with code {event.exit_code} ({meaning}) {when}, which stopped "
-            f"task {_task_id(stopped)}.{logs}",
+            f"task {_task_id(stopped)}.{_logs_of(task_definition, context, stopped, container, event.name)}",
             container=event.name,
             cause=f"exit-{event.exit_code}",
             exit_code=event.exit_code,
         )
+
+
+def _logs_of(
+    task_definition: TaskDefinition,
+    context: CheckContext,
+    stopped: StoppedTask,
+    container: Container | None,
+    name: str,
+) -> str:
+    destination = awslogs_destination(container, _region_of(task_definition, context)) if container else None
+    if not destination:
+        return ""
+    prefix = container.log_configuration.options.get("awslogs-stream-prefix") if container.log_configuration else None
+    stream = f", stream {prefix}/{name}/{_task_id(stopped)}" if prefix else ""
+    return f" Its output is in log group '{destination[1]}' ({destination[0]}){stream}."
+
+
+def start_cause(text: str) -> str:
+    """Why a container could not start, from a :func:`scrub`-bed CannotStartContainerError (and kin)."""
+    error = _error_class(text, "CannotStartContainerError")
+    if error in {"InternalError", "CannotInspectContainerError", "CannotStopContainerError"}:
+        return "runtime-error"
+    if error in {"ContainerRuntimeTimeoutError", "DockerTimeoutError"}:
+        return "start-timeout"
+    if error == "CannotCreateVolumeError":
+        return "volume"
+    for pattern, cause in _START_CAUSES:
+        if pattern.search(text):
+            return cause
+    return "cannot-start"
+
+
+_START_WORDS = {
+    "command-not-found": (
+        "the command or entryPoint names a file that is not in the image",
+        'Fix "command" / "entryPoint" of the container (the image\'s own ENTRYPOINT and CMD apply when they are '
+        "unset): the program must exist in the image at that path or on its PATH; for a shell form, use "
+        '["sh", "-c", "..."] and an image that has sh.',
+    ),
+    "command-not-executable": (
+        "the command or entryPoint is not executable in the image",
+        "Make the file executable in the image (chmod +x in the Dockerfile), or call it through its interpreter in "
+        '"command" / "entryPoint".',
+    ),
+    "user-not-found": (
+        'the "user" it runs as does not exist in the image',
+        'Set "user" to a numeric UID:GID (e.g. "1000:1000"), or to a user the image\'s /etc/passwd defines.',
+    ),
+    "port-in-use": (
+        "its host port is already taken on the container instance (bridge or host network mode)",
+        'Use "hostPort": 0 (dynamic ports, with the load balancer\'s target group) or awsvpc networking, or place '
+        "at most one such task per instance (a distinctInstance placement constraint).",
+    ),
+    "disk-full": (
+        "the disk is full (no space left on device)",
+        'On Fargate raise "ephemeralStorage"; on EC2 free or enlarge the instance\'s Docker volume and let the agent '
+        "clean up images sooner.",
+    ),
+    "mount": (
+        "a mount point or volume it needs could not be set up",
+        'Check the container\'s "mountPoints" against the definition\'s "volumes" (the sourceVolume names, a bind '
+        "mount's host path on EC2, an EFS volume's file system and access point).",
+    ),
+    "volume": (
+        "ECS could not create a volume the definition declares (CannotCreateVolumeError)",
+        'Check the definition\'s "volumes": a Docker volume driver that exists on the instance, an EFS file system '
+        "reachable from the task, an EBS volume configuration the service allows.",
+    ),
+    "start-timeout": (
+        "it did not reach RUNNING within the start timeout (a dependency it waits on, a slow start)",
+        'Check its "dependsOn" conditions (a HEALTHY condition needs a healthCheck that passes), and raise '
+        '"startTimeout" if the container needs longer to start.',
+    ),
+    "runtime-error": (
+        "the container runtime or ECS reported an internal error; nothing in the definition causes it",
+        "Let the service start another task; if it repeats on one container instance, drain and replace it, and "
+        "contact AWS Support if it repeats on Fargate.",
+    ),
+    "cannot-start": (
+        "the container runtime refused to start it",
+        "Read the full reason on the stopped task (ECS console, Tasks, Stopped), then check the container's "
+        '"command", "entryPoint", "user", "mountPoints" and "linuxParameters" against the image.',
+    ),
+}
+
+
+def _start_finding(
+    task_definition: TaskDefinition, context: CheckContext, stopped: StoppedTask, failure: _Failure
+) -> Finding:
+    cause = start_cause(failure.text)
+    error = _error_class(failure.raw, "CannotStartContainerError")
+    why, fix = _START_WORDS[cause]
+    severity = {"runtime-error": "info", "start-timeout": "medium"}.get(cause, "high")
+    image = _image(failure.stopped, failure.container)
+    return essential_container_exited.finding(
+        context,
+        f"Task {_task_id(stopped)} never ran: essential {_who(failure)}"
+        + (f" (image {image})" if image else "")
+        + f" could not start ({error}): {why}.",
+        container=failure.name,
+        remediation=fix,
+        severity=severity,
+        cause=cause,
+    )
 
 
 def causes(findings: list[Finding]) -> list[str]:

@@ -21,6 +21,7 @@ def cmd_checks(args: argparse.Namespace) -> int:
                     "mistake": c.mistake,
                     "defaultMode": c.default_mode,
                     "needsAws": c.needs_facts,
+                    "scope": c.scope,
                     "remediable": c.remediable,
                     "rationale": c.rationale,
                     "remediation": c.remediation,
@@ -38,6 +39,11 @@ def cmd_checks(args: argparse.Namespace) -> int:
         )
         print()
         return 0
+    width = max(len(c.id) for c in checks.values())
+    where = {"definition": "", "launch": "(launches) ", "stopped": "(stopped tasks) "}
     for c in checks.values():
-        print(f"{c.id:26} {c.severity:8} default {c.default_mode:9} {'(needs AWS) ' if c.needs_facts else ''}{c.title}")
+        print(
+            f"{c.id:{width}} {c.severity:8} default {c.default_mode:9} "
+            f"{where.get(c.scope, '')}{'(needs AWS) ' if c.needs_facts else ''}{c.title}"
+        )
     return 0

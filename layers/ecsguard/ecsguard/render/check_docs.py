@@ -42,6 +42,16 @@ def check_page(check: Check) -> str:
         if check.needs_facts
         else "`ecsguard scan` runs it without AWS access."
     )
+    if check.scope == "launch":
+        scan = (
+            "It runs on launches (`RunTask`, `StartTask`, `CreateService`, `UpdateService` events), with the "
+            "launch's network configuration; not in `ecsguard scan` (a file has no launch)."
+        )
+    elif check.scope == "stopped":
+        scan = (
+            "It runs on stopped tasks (`ECS Task State Change` events with `lastStatus` `STOPPED`); not in "
+            "`ecsguard scan` (a file has no stopped task)."
+        )
     lines = [
         f"# `{check.id}`: {check.title}",
         "",
