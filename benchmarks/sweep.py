@@ -14,7 +14,8 @@
 3. Runs ``ecsguard sweep --format json`` (the full catalogue, with the state table) in its own process;
    where the command does not exist yet, ``ecsguard.flows.sweep.sweep`` in a fresh interpreter.
 4. Registers one new revision for ``--new`` families and sweeps again: the second sweep must describe
-   only what is new.
+   only what is new. Then ``ecsguard sweep --all-revisions`` (no state table) reads the same revisions as
+   custodian, for a verdict per definition side by side (``--no-all-revisions`` skips it).
 
 AWS calls are counted on the server, per operation, for each run (a WSGI wrapper around moto's
 application), so both tools are counted the same way; custodian's own api-stats are printed beside.

@@ -1183,3 +1183,24 @@ def test_serverless_application_repository_metadata(template: dict[str, Any]) ->
     assert all(re.fullmatch(r"[a-zA-Z0-9+\-_:/@]{1,127}", label) for label in application["Labels"])
     for key in ("HomePageUrl", "SourceCodeUrl"):
         assert application[key].startswith("https://"), key
+
+
+def test_sweep_role_never_changes_a_definition_a_task_or_a_role(
+    template: dict[str, Any], functions: dict[str, dict[str, Any]]
+) -> None:
+    """A sweep runs over revisions in production: it notifies for block and the secret migration, and at most
+    creates missing log groups (flows.sweep.act)."""
+    role = role_id(functions["SweepFunction"], template)
+    allowed = allowed_actions(role_statements(template, role))
+    forbidden = {
+        "ecs:DeregisterTaskDefinition",
+        "ecs:RegisterTaskDefinition",
+        "ecs:DeleteTaskDefinitions",
+        "ecs:StopTask",
+        "iam:PassRole",
+        "iam:PutRolePolicy",
+        "secretsmanager:CreateSecret",
+        "ssm:PutParameter",
+    }
+    assert not forbidden & allowed
+    assert {"logs:CreateLogGroup", "sns:Publish", "ecs:ListTaskDefinitions", "tag:GetResources"} <= allowed

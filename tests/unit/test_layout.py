@@ -143,7 +143,23 @@ def test_arrows_point_down(room: str) -> None:
     assert not wrong, sorted(wrong)
 
 
-SERVICES = ("ecs", "logs", "sns", "sqs", "secretsmanager", "ssm", "iam", "kms", "dynamodb", "ec2", "ecr", "sts", "securityhub", "resourcegroupstaggingapi", "stepfunctions")
+SERVICES = (
+    "ecs",
+    "logs",
+    "sns",
+    "sqs",
+    "secretsmanager",
+    "ssm",
+    "iam",
+    "kms",
+    "dynamodb",
+    "ec2",
+    "ecr",
+    "sts",
+    "securityhub",
+    "resourcegroupstaggingapi",
+    "stepfunctions",
+)
 READ_PREFIXES = ("describe_", "list_", "get_", "batch_get_", "lookup_", "search_", "simulate_", "can_paginate")
 
 

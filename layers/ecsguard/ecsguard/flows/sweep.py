@@ -61,7 +61,7 @@ from ..render import digest as digest_render
 
 logger = logging.getLogger(__name__)
 
-_ARN = re.compile(r"^arn:aws[a-z-]*:ecs:([a-z0-9-]+):(\d{12}):task-definition/([A-Za-z0-9_-]{1,255}):(\d{1,10})$")
+_ARN = re.compile(r"^arn:aws[a-z-]*:ecs:([a-z0-9-]+):(\d{12}):task-definition/([^:/\s]{1,255}):(\d{1,10})$")
 # A definite "this revision cannot be read" (it is gone, or this role may not look): reported, not raised.
 _UNREADABLE = frozenset(
     {
