@@ -209,3 +209,77 @@ def test_refused_findings_and_a_failed_workflow_update_are_reported():
             updated = actions.resolve_workflow(clients, region=REGION, identifiers=[{"Id": "a", "ProductArn": PRODUCT}])
         assert written.failed == [("a", "InvalidInput")] and written.succeeded == 0
         assert updated.error == "AccessDeniedException"
+
+
+# --------------------------------------------------------------------------- wired into the flows
+
+
+def test_the_registration_handler_imports_its_findings_when_security_hub_is_on(hub):
+    """ECSGUARD_SECURITY_HUB: a registered revision's findings are in Security Hub, under ecsguard's product."""
+    import json
+    from pathlib import Path
+
+    from ecsguard.delivery import lambda_context
+    from ecsguard.handlers import make_registration_handler
+    from ecsguard.policy import Settings
+
+    clients, _workflow = hub
+    root = Path(__file__).resolve().parents[2]
+    event = json.loads((root / "events" / "register_task_definition" / "missing-log-group.json").read_text())
+    boto3.client("ecs", region_name=REGION).register_task_definition(**event["detail"]["requestParameters"])
+    handler = make_registration_handler(settings=Settings(security_hub=True), clients=clients, metrics=False)
+    result = handler(event, lambda_context("RegisterTaskDefinitionFunction"))
+
+    records = list(stored(clients).values())
+    checks = sorted({r["GeneratorId"].removeprefix("ecsguard/") for r in records})
+    assert checks and checks == sorted({f["check"] for f in result["findings"]})
+    assert all(r["ProductArn"] == PRODUCT and r["RecordState"] == "ACTIVE" for r in records)
+    assert {r["Resources"][0]["Type"] for r in records} == {"AwsEcsTaskDefinition"}
+
+
+def test_the_registration_handler_leaves_security_hub_alone_by_default(hub):
+    import json
+    from pathlib import Path
+
+    from ecsguard.delivery import lambda_context
+    from ecsguard.handlers import make_registration_handler
+    from ecsguard.policy import Settings
+
+    clients, _workflow = hub
+    root = Path(__file__).resolve().parents[2]
+    event = json.loads((root / "events" / "register_task_definition" / "missing-log-group.json").read_text())
+    boto3.client("ecs", region_name=REGION).register_task_definition(**event["detail"]["requestParameters"])
+    make_registration_handler(settings=Settings(), clients=clients, metrics=False)(
+        event, lambda_context("RegisterTaskDefinitionFunction")
+    )
+    assert stored(clients) == {}
+
+
+def test_chat_format_gives_https_subscribers_a_custom_notification(monkeypatch):
+    """ECSGUARD_CHAT_FORMAT: the message's https body is the AWS Chatbot custom notification; e-mail keeps the
+    text and SQS the machine JSON."""
+    import json
+    from pathlib import Path
+
+    from ecsguard.aws import actions as aws_actions
+    from ecsguard.delivery import lambda_context
+    from ecsguard.handlers import make_registration_handler
+    from ecsguard.policy import Settings
+
+    sent: list[str] = []
+    monkeypatch.setattr(aws_actions, "publish_notification", lambda clients, **kw: sent.append(kw["message"]) or "m-1")
+    root = Path(__file__).resolve().parents[2]
+    event = json.loads((root / "events" / "register_task_definition" / "plaintext-secrets.json").read_text())
+    with mock_aws():
+        boto3.client("ecs", region_name=REGION).register_task_definition(**event["detail"]["requestParameters"])
+        settings = Settings(topic_arn=f"arn:aws:sns:{REGION}:{ACCOUNT}:t", chat_format="chatbot")
+        make_registration_handler(settings=settings, clients=Clients(), metrics=False)(
+            event, lambda_context("RegisterTaskDefinitionFunction")
+        )
+    [body] = sent
+    message = json.loads(body)
+    chat = json.loads(message["https"])
+    assert chat["version"] == "1.0" and chat["source"] == "custom"
+    assert chat["content"]["textType"] == "client-markdown" and "plaintext-secret" in chat["content"]["description"]
+    assert json.loads(message["sqs"])["source"] == "ecsguard"
+    assert message["default"].startswith("ecsguard found")

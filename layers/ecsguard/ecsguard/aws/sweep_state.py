@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 import time
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
@@ -163,6 +164,45 @@ def load_definitions(clients: Clients, table: str, arns: Sequence[str]) -> dict[
     return {cached.arn: cached for cached in map(_item_to_cached, found)}
 
 
+class PutBuffer:
+    """Items written 25 at a time with BatchWriteItem (the first sweep of a region writes one item per revision:
+    one call per 25, not per revision). Thread-safe; :meth:`flush` before the run is recorded. Items DynamoDB
+    leaves unprocessed are retried with backoff; what is still unprocessed raises (the run fails and is retried,
+    and the revisions are simply described again)."""
+
+    BATCH = 25
+
+    def __init__(self, clients: Clients, table: str, *, attempts: int = 6) -> None:
+        self._clients, self._table, self._attempts = clients, table, attempts
+        self._items: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+
+    def put(self, item: dict[str, Any]) -> None:
+        with self._lock:
+            self._items.append(item)
+            ready = self._items if len(self._items) >= self.BATCH else None
+            if ready is not None:
+                self._items = []
+        if ready:
+            self._write(ready)
+
+    def flush(self) -> None:
+        with self._lock:
+            ready, self._items = self._items, []
+        for start in range(0, len(ready), self.BATCH):
+            self._write(ready[start : start + self.BATCH])
+
+    def _write(self, items: list[dict[str, Any]]) -> None:
+        requests = [{"PutRequest": {"Item": item}} for item in items]
+        for attempt in range(self._attempts):
+            response = self._clients("dynamodb").batch_write_item(RequestItems={self._table: requests})
+            requests = (response.get("UnprocessedItems") or {}).get(self._table) or []
+            if not requests:
+                return
+            time.sleep(min(0.05 * 2**attempt, 2.0))
+        raise RuntimeError(f"DynamoDB left {len(requests)} sweep cache item(s) unprocessed in {self._table}")
+
+
 def save_definition(
     clients: Clients,
     table: str,
@@ -176,8 +216,10 @@ def save_definition(
     prev: Iterable[Key] | None,
     run: str | None,
     now: float | None = None,
+    buffer: PutBuffer | None = None,
 ) -> bool:
-    """Write the whole item of a revision just described; returns whether the definition itself was stored."""
+    """Write the whole item of a revision just described (through ``buffer`` when given: batched); returns
+    whether the definition itself was stored."""
     moment = time.time() if now is None else now
     item: dict[str, Any] = {
         "id": {"S": DEF_PREFIX + arn},
@@ -200,7 +242,10 @@ def save_definition(
             item["definition"] = {"S": packed}
             item["secrets"] = {"S": packed_secrets}
             stored = True
-    clients("dynamodb").put_item(TableName=table, Item=item)
+    if buffer is not None:
+        buffer.put(item)
+    else:
+        clients("dynamodb").put_item(TableName=table, Item=item)
     return stored
 
 

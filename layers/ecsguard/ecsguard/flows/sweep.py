@@ -405,6 +405,7 @@ def _sweep(
             continue
         targets.append(arn)
     table = settings.state_table
+    writes = sweep_state.PutBuffer(clients, table) if table else None  # the cache items, 25 per BatchWriteItem
     cache: dict[str, sweep_state.CachedDefinition] = {}
     baseline = True
     latest = sweep_state.Latest(None, None)
@@ -472,7 +473,7 @@ def _sweep(
                     document=redact(document),
                     secrets=[_finding_to_dict(f) for f in secrets],
                     scanner=scanner, allowlist=allowlist, last=current,
-                    prev=before if before is not None else None, run=run,
+                    prev=before if before is not None else None, run=run, buffer=writes,
                 )  # fmt: skip
                 if not stored:
                     logger.info(
@@ -481,6 +482,8 @@ def _sweep(
         return outcome
 
     outcomes = _run_pool(one, targets, concurrency, progress)
+    if writes is not None:
+        writes.flush()
     result = SweepResult(
         region=region, definitions=[o.swept for o in outcomes], calls=clients.calls, new=[], resolved=[]
     )
