@@ -48,6 +48,7 @@ from ..aws.state import normalise_role, record_task_role
 from ..checks import REGISTRY, CheckContext, load_all
 from ..checks.secrets import plaintext_secret, scan_container
 from ..model import ActionResult, Finding, TaskDefinition
+from ..model import _str as model_str
 from ..policy import (
     IGNORE_TAG,
     Settings,
@@ -226,14 +227,7 @@ def ignore_tags(clients: Clients, region: str) -> dict[str, str] | None:
 _ARGUMENT_FIELD = re.compile(r"^(entryPoint|command|healthCheck\.command)\[(\d+)\]$")
 
 
-def _str(value: Any) -> str | None:  # the model's own conversion (model._str)
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (str, int, float)):
-        return str(value)
-    return None
+_str = model_str  # the model's own conversion of a JSON scalar to the text the checks see
 
 
 def redact(document: Mapping[str, Any]) -> dict[str, Any] | None:

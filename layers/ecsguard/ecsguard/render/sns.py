@@ -248,6 +248,19 @@ def finding_lines(report: Report, findings: Sequence[Finding], *, min_severity: 
     return lines
 
 
+def _findings_and_actions(report: Report, findings: Sequence[Finding], more: int, min_severity: str) -> list[str]:
+    """The body every message shares after its header: the findings, what ecsguard did, the exemption hint."""
+    lines = finding_lines(report, findings, min_severity=min_severity)
+    if more:
+        lines += [f"... and {more} more finding{'s' if more != 1 else ''} (see the JSON message).", ""]
+    if report.actions:
+        lines.append("What ecsguard did:")
+        lines += [f" - {'' if result.ok else 'FAILED: '}{result.detail}" for result in report.actions]
+    else:
+        lines.append("What ecsguard did: nothing changed (notify only).")
+    return [*lines, "", IGNORE_HINT]
+
+
 def render(report: Report, *, finding_limit: int = 100, min_severity: str = "medium") -> Notification:
     if report.stopped is not None:
         return render_stopped(report, finding_limit=finding_limit, min_severity=min_severity)
@@ -272,15 +285,7 @@ def render(report: Report, *, finding_limit: int = 100, min_severity: str = "med
         f"Action:      {action}",
         "",
     ]
-    lines += finding_lines(report, findings, min_severity=min_severity)
-    if more:
-        lines += [f"... and {more} more finding{'s' if more != 1 else ''} (see the JSON message).", ""]
-    if report.actions:
-        lines.append("What ecsguard did:")
-        lines += [f" - {'' if result.ok else 'FAILED: '}{result.detail}" for result in report.actions]
-    else:
-        lines.append("What ecsguard did: nothing changed (notify only).")
-    lines += ["", IGNORE_HINT]
+    lines += _findings_and_actions(report, findings, more, min_severity)
 
     document = {
         "version": "1",
@@ -431,15 +436,7 @@ def render_stopped(report: Report, *, finding_limit: int = 100, min_severity: st
         f"Action:      {action}",
         "",
     ]
-    lines += finding_lines(report, findings, min_severity=min_severity)
-    if more:
-        lines += [f"... and {more} more finding{'s' if more != 1 else ''} (see the JSON message).", ""]
-    if report.actions:
-        lines.append("What ecsguard did:")
-        lines += [f" - {'' if result.ok else 'FAILED: '}{result.detail}" for result in report.actions]
-    else:
-        lines.append("What ecsguard did: nothing changed (notify only).")
-    lines += ["", IGNORE_HINT]
+    lines += _findings_and_actions(report, findings, more, min_severity)
 
     document = {
         "version": "1",
