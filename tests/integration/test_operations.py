@@ -136,7 +136,25 @@ def test_sns_failing_fails_the_invocation_instead_of_losing_the_event(account: A
     assert account.messages() == []
 
 
-def test_concurrent_duplicates_act_once_and_send_one_message(account: Account):
+@pytest.fixture
+def atomic_dynamodb(monkeypatch: pytest.MonkeyPatch) -> None:
+    """DynamoDB's conditional writes are atomic; moto's in-process backend is not thread-safe (two threads can
+    both pass ``attribute_not_exists`` and both write). One lock around its writes gives the tests AWS's semantics,
+    so the race they probe is ecsguard's, not the stand-in's."""
+    from moto.dynamodb.models import DynamoDBBackend
+
+    lock = threading.Lock()
+    for name in ("put_item", "update_item", "delete_item"):
+        original = getattr(DynamoDBBackend, name)
+
+        def atomic(self: Any, *args: Any, __original: Any = original, **kwargs: Any) -> Any:
+            with lock:
+                return __original(self, *args, **kwargs)
+
+        monkeypatch.setattr(DynamoDBBackend, name, atomic)
+
+
+def test_concurrent_duplicates_act_once_and_send_one_message(account: Account, atomic_dynamodb: None):
     event = load_event("missing-log-group")
     account.register(event)
     run = handler(account)
