@@ -33,6 +33,7 @@ from typing import Any
 from ..facts import EcrImage, Unknown
 from ..imageref import ImageRef, parse_image, task_platform
 from ..model import Container, Finding, NetworkConfiguration, StoppedContainer, StoppedTask, TaskDefinition, TaskLaunch
+from ..secretscan.core import _Lazy  # compiled on first use: the cold start loads every check module
 from .logging import awslogs_destination, templated
 from .registry import REGISTRY, CheckContext, check
 from .resources import fargate_sizes
@@ -59,7 +60,7 @@ ROUTINE_STOP_CODES = {
 # unhealthy (grace period, path, security group, a slow start) is not in the event; ECS's service events and the
 # target group's UnHealthyHostCount alarm say more than ecsguard could.
 _ROUTINE_REASONS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(pattern, re.IGNORECASE), why)
+    (_Lazy(pattern, re.IGNORECASE), why)
     for pattern, why in (
         (r"Scaling activity initiated by", "the service scheduler stopped it (scale-in or a deployment)"),
         (r"(?:Task )?stopped by user\b", "StopTask by a user or a pipeline"),
@@ -95,7 +96,7 @@ ECS_ERROR_CLASSES = (
     "InternalError",
     "OutOfMemoryError",
 )
-_CLASS = re.compile(r"\b(" + "|".join(ECS_ERROR_CLASSES) + r")\b", re.IGNORECASE)
+_CLASS = _Lazy(r"\b(" + "|".join(ECS_ERROR_CLASSES) + r")\b", re.IGNORECASE)
 _CANONICAL = {name.lower(): name for name in ECS_ERROR_CLASSES}
 _START_CLASSES = {
     "CannotStartContainerError",
@@ -108,93 +109,93 @@ _START_CLASSES = {
     "CannotStopContainerError",
     "InternalError",
 }
-_OOM = re.compile(r"OutOfMemory", re.IGNORECASE)
+_OOM = _Lazy(r"OutOfMemory", re.IGNORECASE)
 
 # Before a reason is classified, what it names is taken out (images, URLs, ARNs, quoted names): a repository
 # called "auth-denied", a tag "timeout" or a secret "prod/not-found" must not decide the cause. The patterns
 # below then read only the structure of the message ECS wrote.
-_SCRUB_URL = re.compile(r"\b(?:https?|s3)://[^\s\"'<>]+", re.IGNORECASE)
-_SCRUB_ARN = re.compile(r"\barn:aws[a-z-]*:([a-z0-9-]+):[^\s\"',;()<>]*", re.IGNORECASE)
-_SCRUB_QUOTED = re.compile(r"'[^'\n]{0,300}'|\"[^\"\n]{0,300}\"|‘[^’\n]{0,300}’|“[^”\n]{0,300}”")
-_SCRUB_IMAGE = re.compile(
+_SCRUB_URL = _Lazy(r"\b(?:https?|s3)://[^\s\"'<>]+", re.IGNORECASE)
+_SCRUB_ARN = _Lazy(r"\barn:aws[a-z-]*:([a-z0-9-]+):[^\s\"',;()<>]*", re.IGNORECASE)
+_SCRUB_QUOTED = _Lazy(r"'[^'\n]{0,300}'|\"[^\"\n]{0,300}\"|‘[^’\n]{0,300}’|“[^”\n]{0,300}”")
+_SCRUB_IMAGE = _Lazy(
     r"\b[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)+(?::[0-9]+)?/[\w./-]+(?::[\w][\w.-]*)?(?:@sha256:[0-9a-f]{64})?",
     re.IGNORECASE,
 )
-_SCRUB_NAMED = re.compile(r"\b(pull access denied for|manifest for|repository)\s+(?!does\b|with\b|not\b)[^\s,]+", re.I)
-_SCRUB_DIGEST = re.compile(r"\bsha256:[0-9a-f]{64}\b", re.IGNORECASE)
+_SCRUB_NAMED = _Lazy(r"\b(pull access denied for|manifest for|repository)\s+(?!does\b|with\b|not\b)[^\s,]+", re.I)
+_SCRUB_DIGEST = _Lazy(r"\bsha256:[0-9a-f]{64}\b", re.IGNORECASE)
 
-_NETWORK = re.compile(
+_NETWORK = _Lazy(
     r"i/o timeout|timed? ?out\b|timeout|deadline exceeded|(?:request|context) cancel+ed|RequestCanceled|RequestError"
     r"|send request failed|connection (?:refused|reset|issue)|network connection|no route to host"
     r"|network is unreachable|no such host|server misbehaving|dial tcp|TLS handshake"
     r"|check your (?:task )?network configuration",
     re.IGNORECASE,
 )
-_DNS = re.compile(r"no such host|server misbehaving|lookup \S+ on", re.IGNORECASE)
-_RATE_LIMITED = re.compile(r"toomanyrequests|too many requests|rate ?limit|\b429\b", re.IGNORECASE)
-_DISK_FULL = re.compile(r"no space left on device|disk quota exceeded", re.IGNORECASE)
-_PLATFORM = re.compile(
+_DNS = _Lazy(r"no such host|server misbehaving|lookup \S+ on", re.IGNORECASE)
+_RATE_LIMITED = _Lazy(r"toomanyrequests|too many requests|rate ?limit|\b429\b", re.IGNORECASE)
+_DISK_FULL = _Lazy(r"no space left on device|disk quota exceeded", re.IGNORECASE)
+_PLATFORM = _Lazy(
     r"no matching manifest|descriptor matching platform|no match for platform|does not match the specified platform"
     r"|cannot be used on this platform|image operating system",
     re.IGNORECASE,
 )
-_DENIED = re.compile(
+_DENIED = _Lazy(
     r"not authori[sz]ed to perform|AccessDenied|\b40[13]\b|forbidden|unauthori[sz]ed|no basic auth credentials"
     r"|authorization token has expired|check that the role has the permissions|access to KMS is not allowed",
     re.IGNORECASE,
 )
-_DENIED_OR_MISSING = re.compile(r"pull access denied|access to the resource is denied|\bdenied\b", re.IGNORECASE)
-_NOT_FOUND = re.compile(
+_DENIED_OR_MISSING = _Lazy(r"pull access denied|access to the resource is denied|\bdenied\b", re.IGNORECASE)
+_NOT_FOUND_TEXT = (
     r"not found|manifest unknown|name unknown|does not exist|doesn't exist|can't find|cannot find|NotFound"
-    r"|check whether the (?:image|secret) exists",
-    re.IGNORECASE,
+    r"|check whether the (?:image|secret) exists"
 )
-_IMAGE_EXISTS_HINT = re.compile(r"check whether the image exists", re.IGNORECASE)
+_NOT_FOUND = _Lazy(_NOT_FOUND_TEXT, re.IGNORECASE)
+_IMAGE_EXISTS_HINT = _Lazy(r"check whether the image exists", re.IGNORECASE)
 # The image layers: ECR serves them from S3 (the manifest was reached, the blobs were not).
-_LAYERS = re.compile(
+_LAYERS = _Lazy(
     r"failed to copy|httpRead(?:er)?Seeker|\bblobs?\b|\blayers?\b|starport-layer-bucket|\.s3[.-]"
     r"|error pulling image conf|invalid memory address or nil pointer",
     re.IGNORECASE,
 )
 
-_LOGGER = re.compile(
+_LOGGER = _Lazy(
     r"logger args|logging driver|log ?stream|log group|CreateLogStream|CreateLogGroup|\blogs:|cloudwatch ?log",
     re.IGNORECASE,
 )
-_LOG_GROUP_MISSING = re.compile(
+_LOG_GROUP_MISSING = _Lazy(
     r"log group does not exist|specified log group|cannot find the Amazon CloudWatch log group|ResourceNotFoundException",
     re.IGNORECASE,
 )
-_CREATE_GROUP = re.compile(r"CreateLogGroup", re.IGNORECASE)
-_REGISTRY_AUTH = re.compile(
+_CREATE_GROUP = _Lazy(r"CreateLogGroup", re.IGNORECASE)
+_REGISTRY_AUTH = _Lazy(
     r"ecr registry auth|registry auth from (?:Amazon )?ECR|GetAuthorizationToken|registry auth from asm"
     r"|asm fetching secret|repositoryCredentials|credentialsParameter|private registry",
     re.IGNORECASE,
 )
-_SECRETS = re.compile(
+_SECRETS = _Lazy(
     r"secrets? from (?:asm|ssm|secrets manager)|retrieve secrets?|fetch(?:ing)? secrets?|pull (?:the )?secrets? from"
     r"|secrets ?manager|GetSecretValue|GetParameters?\b|\bssm\b|parameter store|systems manager|json key"
     r"|<secretsmanager-arn>|<ssm-arn>",
     re.IGNORECASE,
 )
-_KMS = re.compile(r"\bkms\b|decrypt|ciphertext|customer master key|<kms-arn>", re.IGNORECASE)
-_SECRET_INVALID = re.compile(
+_KMS = _Lazy(r"\bkms\b|decrypt|ciphertext|customer master key|<kms-arn>", re.IGNORECASE)
+_SECRET_INVALID = _Lazy(
     r"validation error|ValidationException|InvalidRequestException|invalid arn|malformed", re.IGNORECASE
 )
-_SECRET_MISSING = re.compile(
-    _NOT_FOUND.pattern + r"|ParameterNotFound|invalid (?:ssm )?parameters?\b|did not contain json key"
+_SECRET_MISSING = _Lazy(
+    _NOT_FOUND_TEXT + r"|ParameterNotFound|invalid (?:ssm )?parameters?\b|did not contain json key"
     r"|staging label|AWSCURRENT",
     re.IGNORECASE,
 )
-_ENV_FILES = re.compile(r"env(?:ironment)?[ -]?files?|envfile", re.IGNORECASE)
-_S3_MISSING = re.compile(r"NoSuchKey|NoSuchBucket|not found|does not exist", re.IGNORECASE)
-_EFS = re.compile(r"\befs\b|mount\.nfs|\bnfs4?\b|efs-utils|amazon-efs|\bfs-[0-9a-f]{8,17}\b", re.IGNORECASE)
-_ENI = re.compile(r"\bENI\b|network interface|netplugin", re.IGNORECASE)
-_KILLED = re.compile(r"signal: killed|pull command failed", re.IGNORECASE)
+_ENV_FILES = _Lazy(r"env(?:ironment)?[ -]?files?|envfile", re.IGNORECASE)
+_S3_MISSING = _Lazy(r"NoSuchKey|NoSuchBucket|not found|does not exist", re.IGNORECASE)
+_EFS = _Lazy(r"\befs\b|mount\.nfs|\bnfs4?\b|efs-utils|amazon-efs|\bfs-[0-9a-f]{8,17}\b", re.IGNORECASE)
+_ENI = _Lazy(r"\bENI\b|network interface|netplugin", re.IGNORECASE)
+_KILLED = _Lazy(r"signal: killed|pull command failed", re.IGNORECASE)
 
 # Why a container could not start (CannotStartContainerError and its kin), read from the runtime's structure.
 _START_CAUSES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(pattern, re.IGNORECASE), cause)
+    (_Lazy(pattern, re.IGNORECASE), cause)
     for pattern, cause in (
         (r"executable file not found|exec: .{0,80}no such file or directory|no such file or directory",
          "command-not-found"),
@@ -340,7 +341,7 @@ def _essential(container: Container | None) -> bool:
 
 # An image reference with a user:password@ prefix is not a valid reference, but a definition may hold one: never
 # shown.
-_USERINFO = re.compile(r"^[^/@]*:[^/@]*@")
+_USERINFO = _Lazy(r"^[^/@]*:[^/@]*@")
 
 
 def _image(stopped: StoppedContainer | None, container: Container | None) -> str | None:
@@ -931,7 +932,7 @@ def task_init_failed(task_definition: TaskDefinition, context: CheckContext) -> 
     )
 
 
-_ENI_TIMEOUT = re.compile(r"network interface provisioning|waiting for network interface|ENI", re.IGNORECASE)
+_ENI_TIMEOUT = _Lazy(r"network interface provisioning|waiting for network interface|ENI", re.IGNORECASE)
 
 
 def _failed_to_start(task_definition: TaskDefinition, context: CheckContext, stopped: StoppedTask) -> Iterator[Finding]:
