@@ -535,6 +535,27 @@ class StoppedTask:
     def service(self) -> str | None:
         return self.group.split(":", 1)[1] if self.group and self.group.startswith("service:") else None
 
+    def summary(self) -> dict[str, Any]:
+        """Identifiers, codes and exit codes for a result or a JSON document: never a reason text."""
+        return {
+            "taskArn": self.task_arn,
+            "cluster": self.cluster_arn,
+            "group": self.group,
+            "service": self.service,
+            "stopCode": self.stop_code,
+            "launchType": self.launch_type,
+            "capacityProvider": self.capacity_provider,
+            "startedAt": self.started_at,
+            "stoppedAt": self.stopped_at,
+            "subnets": list(self.subnets),
+            "containers": [
+                {"name": c.name, "exitCode": c.exit_code, "lastStatus": c.last_status} for c in self.containers
+            ],
+            "stops": self.stops,
+            "previousMessageAt": self.previous_message_at,
+            "countingUntil": self.counting_until,
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class Finding:

@@ -1590,25 +1590,3 @@ def _start_finding(
 def causes(findings: list[Finding]) -> list[str]:
     """``check:cause`` of each finding, sorted and unique: what a stop is counted under in the state table."""
     return sorted({f"{f.check}:{f.data.get('cause', '')}" for f in findings})
-
-
-def stop_summary(stopped: StoppedTask) -> Mapping[str, Any]:
-    """The stopped task for a summary or a JSON document: identifiers, codes and exit codes, never a reason text."""
-    return {
-        "taskArn": stopped.task_arn,
-        "cluster": stopped.cluster_arn,
-        "group": stopped.group,
-        "service": stopped.service,
-        "stopCode": stopped.stop_code,
-        "launchType": stopped.launch_type,
-        "capacityProvider": stopped.capacity_provider,
-        "startedAt": stopped.started_at,
-        "stoppedAt": stopped.stopped_at,
-        "subnets": list(stopped.subnets),
-        "containers": [
-            {"name": c.name, "exitCode": c.exit_code, "lastStatus": c.last_status} for c in stopped.containers
-        ],
-        "stops": stopped.stops,
-        "previousMessageAt": stopped.previous_message_at,
-        "countingUntil": stopped.counting_until,
-    }

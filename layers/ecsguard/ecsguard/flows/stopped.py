@@ -37,7 +37,7 @@ from ..aws.clients import Clients
 from ..aws.errors import UNKNOWABLE, error_code
 from ..aws.facts import DiagnosisFacts, Facts, read_task_definition
 from ..aws.state import StopCount, count_stop, diagnosis_key
-from ..checks.diagnosis import causes, needs_service_network, routine_stop, stop_summary
+from ..checks.diagnosis import causes, needs_service_network, routine_stop
 from ..events import SkipEvent, TaskStopped, parse_task_stopped, split_task_definition
 from ..model import ActionResult, Finding, NetworkConfiguration, Report, StoppedTask, TaskDefinition
 from ..policy import Settings, belongs_to_stack, evaluate, registered_by_ecsguard
@@ -200,7 +200,7 @@ def process_stopped(
         report.actions = create_missing_log_groups(report, settings, clients)
 
     summary = report.summary()
-    summary["stopped"] = dict(stop_summary(task))
+    summary["stopped"] = task.summary()
     if count is not None:
         summary["diagnosis"] = {"outcome": count.outcome, "stops": count.stops, "countingUntil": count.window_end}
     if unreadable:
